@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Seccomp policies as data: parse policies/<name>.policy (with includes), lint it against the
+ * never-allow list, and compile it to a libseccomp filter. Pure: no syscalls are filtered
+ * here (see filter.h for loading). Fuzzed by tests/fuzz/fuzz-policy.c. */
+#pragma once
+
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct policy; /* opaque */
+
+struct policy_error {
+	char file[256];    /* the file the error is in (an include's own name) */
+	unsigned line;     /* 1-based; 0 when not tied to a line (e.g. file not found) */
+	char message[256]; /* what is wrong, e.g. "unknown syscall 'foo'" */
+};
+
+/* Loads a policy by @name_or_path: a name such as "run" resolves to @policy_dir/run.policy; a
+ * string containing '/' is a path. "include NAME" lines resolve relative to @policy_dir.
+ * On success stores a new policy in *ret (free with policy_free()). On a syntax or lint error
+ * returns -EINVAL and fills *reterr; a missing file gives -ENOENT with reterr filled too. */
+int policy_load(const char *name_or_path, const char *policy_dir, struct policy **ret,
+		struct policy_error *reterr);
+
+/* Same, from a buffer (@filename is used in errors; includes still read @policy_dir, which may
+ * be NULL to forbid includes). */
+int policy_parse(const char *text, size_t len, const char *filename, const char *policy_dir,
+		 struct policy **ret, struct policy_error *reterr);
+
+/* Accepts NULL; returns NULL. */
+struct policy *policy_free(struct policy *p);
+static inline void
+policy_freep(struct policy **p)
+{
+	policy_free(*p);
+}
+
+/* Compiles @p for x86_64. Allowed calls (with their argument conditions) get SCMP_ACT_ALLOW,
+ * "errno" lines SCMP_ACT_ERRNO, everything else the default action SCMP_ACT_NOTIFY: the
+ * supervisor names the call and kills the sandbox, so a denied call never runs. Every i386
+ * and x32 syscall is NOTIFY too (named, then killed); any other architecture is
+ * SCMP_ACT_KILL_PROCESS. Stores a new context in *ret (release with seccomp_release()).
+ * Returns 0 or -errno. */
+int policy_compile(const struct policy *p, scmp_filter_ctx *ret);
+
+/* True if @syscall may never be allowed by any policy (ptrace, mount, bpf, keyctl, ...). */
+bool policy_never_allow(const char *syscall);
+
+/* Number of allow rules, for `gradebox policy check` output. */
+size_t policy_n_allowed(const struct policy *p);
+
+/* Name of the policy (file stem), borrowed from @p. */
+const char *policy_name(const struct policy *p);

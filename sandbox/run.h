@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* Runs one program in a fresh sandbox and classifies how it ended. The supervisor (this
+ * process, host root) creates the cgroup, clones the sandbox's init into new pid, mount, ipc,
+ * uts, net and cgroup namespaces, builds its root, moves it into an unprivileged user
+ * namespace, then watches exits, timers, output pipes and seccomp notifications. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct policy;
+
+/* How a run ended, isolate's codes. XX is the grader's fault, never the student's. */
+enum run_status {
+	RUN_OK, /* exited 0 */
+	RUN_RE, /* exited non-zero */
+	RUN_SG, /* killed by a signal (not one of ours) */
+	RUN_TO, /* CPU time limit */
+	RUN_WT, /* wall time limit */
+	RUN_ML, /* memory limit (the kernel's OOM kill counter moved) */
+	RUN_OL, /* output limit on stdout or stderr */
+	RUN_SV, /* security violation: a syscall outside the policy */
+	RUN_XX, /* internal failure: setup failed, the sandbox could not be built */
+	_RUN_STATUS_MAX,
+	_RUN_STATUS_INVALID = -22,
+};
+
+struct run_bind {
+	const char *src; /* host path, borrowed */
+	const char *dst; /* absolute path inside the sandbox, borrowed */
+};
+
+struct run_config {
+	const char *image;           /* read-only lower layer; NULL: host-derived base image */
+	const char *const *layers;   /* extra read-only layers above the image, top first; NULL-terminated or NULL */
+	const char *workdir;         /* holds upper/ and work/; NULL: fresh tmpfs of disk_bytes */
+	const struct run_bind *binds; /* read-only bind mounts */
+	size_t n_binds;
+	char *const *argv;           /* program and arguments, borrowed */
+	char *const *envp;           /* environment, borrowed; NULL: a minimal one */
+	const char *cwd;             /* working directory inside; NULL: /box */
+	const struct policy *policy; /* borrowed; required */
+	const char *state_dir;       /* NULL: /run/gradebox (slot locks, base image, mount points) */
+	const char *cgroup_root;     /* NULL: /sys/fs/cgroup */
+
+	uint64_t memory_bytes;  /* cgroup memory limit */
+	uint64_t cpu_time_ms;   /* cgroup CPU time limit (all processes) */
+	uint64_t wall_time_ms;  /* wall clock limit */
+	uint64_t pids;          /* cgroup pids.max */
+	uint64_t output_limit;  /* bytes per stream (stdout, stderr); more is cut and gives OL */
+	uint64_t file_size;     /* RLIMIT_FSIZE */
+	uint64_t disk_bytes;    /* size of the tmpfs writable layer and of /tmp */
+	uint64_t open_files;    /* RLIMIT_NOFILE */
+
+	int stdin_fd;  /* borrowed; -1: /dev/null */
+	int stdout_fd; /* borrowed; -1: discard (still counted and limited) */
+	int stderr_fd; /* borrowed; -1: discard */
+};
+
+/* Fills @c with the defaults of `gradebox run` (256 MiB, 2 s CPU, 5 s wall, 64 pids, 16 MiB
+ * output, 64 MiB files and disk, 64 open files). The policy and argv are left NULL. */
+void run_config_init(struct run_config *c);
+
+struct run_result {
+	enum run_status status;
+	int exit_code;          /* valid when exited */
+	int signal;             /* valid when killed by a signal */
+	uint64_t cpu_time_ms;   /* from the cgroup, all processes of the sandbox */
+	uint64_t wall_time_ms;
+	uint64_t memory_peak_kb;
+	uint64_t output_bytes;  /* stdout + stderr, as produced (before cutting) */
+	bool output_truncated;
+	char denied_syscall[64]; /* SV: the call's name ("i386:getpid" for another ABI) */
+	uint64_t denied_args[6]; /* SV: its arguments */
+	pid_t denied_pid;        /* SV: pid inside the sandbox's pid namespace */
+	uint32_t host_uid_base;  /* first host uid of the sandbox's mapped range */
+	char message[256];      /* human-readable: why this status */
+};
+
+/* What the supervisor observed; run_classify() turns it into a status. Pure, unit-tested. */
+struct run_observation {
+	bool setup_failed;       /* the child reported a setup error (XX) */
+	bool exited;             /* the program's wait status: exited */
+	int exit_code;
+	bool signaled;
+	int signal;
+	bool seccomp_denied;     /* a notification arrived */
+	uint64_t oom_kills;      /* cgroup counter delta */
+	bool cpu_limit_hit;      /* cgroup CPU usage reached the limit and we killed */
+	bool wall_limit_hit;     /* wall timer fired and we killed */
+	bool output_limit_hit;   /* a stream passed the limit and we killed */
+};
+
+/* Precedence (documented in docs/ARCHITECTURE.md): XX > SV > OL > ML > TO > WT > SG > RE > OK.
+ * A security violation outranks everything the student did after it; a memory kill outranks
+ * the signal it shows up as; CPU time outranks wall time because a CPU-bound program hits both. */
+enum run_status run_classify(const struct run_observation *o);
+
+/* Runs @c. Returns 0 with *ret filled for every outcome of the program, including XX when the
+ * sandbox could not be built (ret->message says why). Returns -errno only for invalid @c. */
+int run_sandbox(const struct run_config *c, struct run_result *ret);
+
+const char *run_status_to_string(enum run_status s);
+enum run_status run_status_from_string(const char *s);
+
+/* Removes state left by supervisors that were killed: cgroups of slots nobody holds.
+ * Returns the number of leftovers removed or -errno. */
+int run_cleanup_stale(const char *state_dir, const char *cgroup_root);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* Bottom layer shared by every module: cleanup attributes with explicit ownership hand-off,
+ * safe I/O that retries on EINTR, and small parsers for sizes and durations. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_     __attribute__((unused))
+#define _noreturn_   __attribute__((noreturn))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+static inline void
+freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void
+closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		(void)close(*fd);
+		errno = saved;
+	}
+}
+
+static inline void
+fclosep(FILE **f)
+{
+	if (*f)
+		(void)fclose(*f);
+}
+
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand ownership of a pointer or fd to someone else: the local cleanup then sees NULL / -1. */
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _fd = (fd);                                                                    \
+		(fd) = -1;                                                                         \
+		_fd;                                                                               \
+	})
+
+/* Writes all of @buf to @fd, retrying on EINTR and short writes. Returns 0 or -errno. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Reads up to @len bytes, retrying on EINTR, stopping at EOF. Returns bytes read or -errno. */
+ssize_t util_read_full(int fd, void *buf, size_t len);
+
+/* Writes the string @s to the file @path (relative to @dirfd, AT_FDCWD for absolute).
+ * Returns 0 or -errno. Used for cgroup, /proc and sysctl knobs. */
+int util_write_file_at(int dirfd, const char *path, const char *s);
+int util_write_file(const char *path, const char *s);
+
+/* Reads at most @size-1 bytes of @path into @buf, NUL-terminated. Returns length or -errno. */
+ssize_t util_read_file_at(int dirfd, const char *path, char *buf, size_t size);
+
+/* Parses "64M", "1g", "4096", "512k" (binary units) into bytes. Returns 0 or -EINVAL/-ERANGE. */
+int util_parse_size(const char *s, uint64_t *ret);
+
+/* Parses "1.5", "0.3", "2" seconds into milliseconds. Returns 0 or -EINVAL/-ERANGE. */
+int util_parse_seconds_ms(const char *s, uint64_t *ret_ms);
+
+/* Parses a decimal unsigned integer with no trailing garbage. Returns 0 or -EINVAL/-ERANGE. */
+int util_parse_u64(const char *s, uint64_t *ret);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t util_now_ns(void);
+
+/* mkdir -p with @mode for missing components. Returns 0 or -errno. */
+int util_mkdir_p(const char *path, unsigned mode);
+
+/* Removes a directory tree without following symlinks or crossing mounts. Returns 0 or -errno. */
+int util_rm_rf(const char *path);
