@@ -89,3 +89,11 @@ int util_mkdir_p(const char *path, unsigned mode);
 
 /* Removes a directory tree without following symlinks or crossing mounts. Returns 0 or -errno. */
 int util_rm_rf(const char *path);
+
+#include <dirent.h>
+static inline void
+closedirp_(DIR **d)
+{
+	if (*d)
+		(void)closedir(*d);
+}

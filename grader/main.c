@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* `gradebox`: dispatches to the subcommands. */
+#include "cli.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: gradebox COMMAND [OPTIONS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one program in a fresh sandbox\n"
+	      "\n"
+	      "`gradebox COMMAND --help` describes a command.\n",
+	      f);
+}
+
+int
+main(int argc, char **argv)
+{
+	log_set_ident("gradebox");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	log_error("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return 2;
+}
