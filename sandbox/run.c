@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -113,6 +114,11 @@ run_config_init(struct run_config *c)
 		.stderr_fd = -1,
 	};
 }
+
+struct run_slot {
+	unsigned slot;
+	int lock_fd; /* owned: the OFD lock that makes the slot ours */
+};
 
 /* ---- messages between the sandbox and the supervisor (SOCK_SEQPACKET: one per send) ---- */
 
@@ -696,10 +702,14 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		snprintf(r->message, sizeof(r->message), "refusing to run without limits: %.200s", err);
 		return 0;
 	}
-	rr = ns_slot_acquire(state_dir, &slot, &slot_fd);
-	if (rr < 0) {
-		fail(r, "no free sandbox slot", rr);
-		return 0;
+	if (c->slot)
+		slot = c->slot->slot;
+	else {
+		rr = ns_slot_acquire(state_dir, &slot, &slot_fd);
+		if (rr < 0) {
+			fail(r, "no free sandbox slot", rr);
+			return 0;
+		}
 	}
 	s.slot = slot;
 	r->host_uid_base = ns_host_uid(slot, 0);
@@ -899,6 +909,52 @@ out:
 			close(pe[k]);
 	}
 	seccomp_release(filter);
+	return 0;
+}
+
+int
+run_slot_acquire(const char *state_dir, struct run_slot **ret)
+{
+	struct run_slot *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	int r = ns_slot_acquire(state_dir ? state_dir : DEFAULT_STATE_DIR, &s->slot, &s->lock_fd);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+struct run_slot *
+run_slot_release(struct run_slot *s)
+{
+	if (s) {
+		close(s->lock_fd);
+		free(s);
+	}
+	return NULL;
+}
+
+int
+run_scratch_enter(const char *path, uint64_t size, uint64_t inodes)
+{
+	char opts[96];
+	int r;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	/* Private first: the tmpfs must not appear in the host's namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	r = util_mkdir_p(path, 0700);
+	if (r < 0)
+		return r;
+	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0700", (unsigned long long)size,
+		 (unsigned long long)inodes);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return -errno;
 	return 0;
 }
 

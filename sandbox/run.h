@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct policy;
+struct run_slot; /* opaque: a held uid range (see run_slot_acquire) */
 
 /* How a run ended, isolate's codes. XX is the grader's fault, never the student's. */
 enum run_status {
@@ -43,6 +44,7 @@ struct run_config {
 	const struct policy *policy; /* borrowed; required */
 	const char *state_dir;       /* NULL: /run/gradebox (slot locks, base image, mount points) */
 	const char *cgroup_root;     /* NULL: /sys/fs/cgroup */
+	const struct run_slot *slot; /* borrowed; NULL: take a free slot for this run only */
 
 	uint64_t memory_bytes;  /* cgroup memory limit */
 	uint64_t cpu_time_ms;   /* cgroup CPU time limit (all processes) */
@@ -103,6 +105,23 @@ int run_sandbox(const struct run_config *c, struct run_result *ret);
 
 const char *run_status_to_string(enum run_status s);
 enum run_status run_status_from_string(const char *s);
+
+/* Takes a slot (a host uid range and a cgroup name) for a sequence of runs that must see each
+ * other's files as their own, such as unpack, build and tests of one grading job. The runs of
+ * one slot must not overlap. Release with run_slot_release(). Returns 0 or -errno. */
+int run_slot_acquire(const char *state_dir, struct run_slot **ret);
+struct run_slot *run_slot_release(struct run_slot *s);
+static inline void
+run_slot_releasep(struct run_slot **s)
+{
+	run_slot_release(*s);
+}
+
+/* For a grading worker: moves the calling process into a private mount namespace and mounts
+ * a tmpfs of @size bytes and @inodes inodes on @path (created if missing), so every writable
+ * layer of its sandboxes is size-limited and vanishes with the worker, even on SIGKILL.
+ * Returns 0 or -errno. */
+int run_scratch_enter(const char *path, uint64_t size, uint64_t inodes);
 
 /* Removes state left by supervisors that were killed: cgroups of slots nobody holds.
  * Returns the number of leftovers removed or -errno. */
