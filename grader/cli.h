@@ -4,9 +4,22 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
+
+struct pipeline_result;
 
 int cmd_run(int argc, char **argv);
+int cmd_unpack_helper(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
 
 /* Directory holding policies/NAME.policy: $GRADEBOX_POLICY_DIR, else ../policies next to the
  * binary (a build tree), else /usr/share/gradebox/policies. Writes into @buf. */
 const char *cli_policy_dir(char *buf, size_t size);
+
+/* Prints a result as the per-test table staff read. */
+void cli_print_result(FILE *f, const struct pipeline_result *r);
+
+/* Loads @assignment_dir, enters a private scratch tmpfs at @scratch and grades @tarball.
+ * Returns 0 with *ret filled (free with pipeline_result_clear()), or -errno with @err set. */
+int cli_grade_one(const char *assignment_dir, const char *tarball, const char *scratch,
+		  struct pipeline_result *ret, char *err, size_t errsize);

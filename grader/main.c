@@ -13,6 +13,7 @@ usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one program in a fresh sandbox\n"
+	      "  grade [--json] ASSIGNMENT_DIR TARBALL  grade one submission here, no server\n"
 	      "\n"
 	      "`gradebox COMMAND --help` describes a command.\n",
 	      f);
@@ -32,6 +33,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "grade") == 0)
+		return cmd_grade(argc - 1, argv + 1);
+	/* Internal: the intake step as it runs inside its own sandbox (see pipeline.c). */
+	if (strcmp(argv[1], "unpack-helper") == 0)
+		return cmd_unpack_helper(argc - 1, argv + 1);
 	log_error("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return 2;

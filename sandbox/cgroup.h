@@ -20,10 +20,10 @@ struct cgroup_limits {
 };
 
 struct cgroup_stats {
-	uint64_t cpu_usage_ns;      /* v1 cpuacct.usage, v2 cpu.stat usage_usec*1000 */
+	uint64_t cpu_usage_ns;	    /* v1 cpuacct.usage, v2 cpu.stat usage_usec*1000 */
 	uint64_t memory_peak_bytes; /* v1 memory.max_usage_in_bytes, v2 memory.peak (0 if absent) */
-	uint64_t oom_kills;         /* v1 memory.oom_control oom_kill, v2 memory.events oom_kill */
-	uint64_t pids_max_hits;     /* pids.events "max" */
+	uint64_t oom_kills;	    /* v1 memory.oom_control oom_kill, v2 memory.events oom_kill */
+	uint64_t pids_max_hits;	    /* pids.events "max" */
 };
 
 /* Detects the layout under @root (normally "/sys/fs/cgroup"; unit tests pass a fake tree).
@@ -44,17 +44,22 @@ int cgroup_check(const char *root, enum cgroup_version v, char *reterr, size_t e
 int cgroup_create(const char *root, const char *name, const struct cgroup_limits *lim,
 		  struct cgroup **ret, char *reterr, size_t errsize);
 
-/* Moves @pid into the group (every hierarchy on v1). Returns 0 or -errno. */
+/* Moves @pid into the group (every hierarchy on v1). Returns 0 or -errno; on a v1 failure the
+ * task may already sit in some hierarchies: kill it (cgroup_kill() covers every hierarchy). */
 int cgroup_attach(struct cgroup *cg, pid_t pid);
 
 /* Reads usage counters. Returns 0 or -errno. */
 int cgroup_stats(struct cgroup *cg, struct cgroup_stats *ret);
 
-/* Freezes (true) or thaws (false) every task. Returns 0 or -errno. */
+/* Freezes (true) or thaws (false) every task; freezing waits until the kernel reports the group
+ * frozen. Returns 0, -ETIMEDOUT (not frozen within 2 s; left freezing) or -errno. On v1 each
+ * call costs milliseconds (a freezer.state write flips a kernel static key). */
 int cgroup_freeze(struct cgroup *cg, bool frozen);
 
 /* SIGKILLs every task in the group and waits until it is empty (v2: cgroup.kill; v1: freeze,
- * kill each pid from cgroup.procs, thaw, repeat until empty). Returns 0 or -errno. */
+ * kill each pid from cgroup.procs, thaw, repeat until empty). Works on a frozen group. Killed
+ * tasks that are zombies (not yet reaped by their parent) no longer count, on v1 and v2: the
+ * caller still has to waitpid() its child. Returns 0, -EBUSY (tasks left after 2 s) or -errno. */
 int cgroup_kill(struct cgroup *cg);
 
 /* Number of tasks still in the group, or -errno. */
@@ -70,6 +75,31 @@ int cgroup_cleanup_stale(const char *root, bool (*is_stale)(const char *name, vo
 			 void *userdata);
 
 enum cgroup_version cgroup_version(const struct cgroup *cg);
+
+/* Opens the existing group "gradebox/@name" under @root without changing it: for tests on a
+ * fake tree and for a supervisor that re-adopts a group. Every hierarchy (v1) and the stat
+ * files must be present. On success stores a new object in *ret (free with cgroup_destroy(),
+ * which also removes the group). Returns 0, -ENOENT or -errno, with a reason in @reterr. */
+int cgroup_open(const char *root, const char *name, struct cgroup **ret, char *reterr,
+		size_t errsize);
+
+/* Writes @lim into the group's knobs (cgroup_create() calls it). v1: memory.limit_in_bytes,
+ * memory.memsw.limit_in_bytes (if present), memory.swappiness 0 (best effort), pids.max.
+ * v2: memory.max, memory.swap.max 0 (if present), pids.max. Returns 0 or -errno with the knob
+ * named in @reterr. */
+int cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, char *reterr,
+		      size_t errsize);
+
+/* v2: the leaf's directory fd (borrowed, valid until cgroup_destroy()), for
+ * clone3(CLONE_INTO_CGROUP), which starts the child inside its limits with no attach window.
+ * v1: -EOPNOTSUPP (attach with cgroup_attach()). */
+int cgroup_dirfd(const struct cgroup *cg);
+
+/* Absolute path of the group (v2: the leaf; v1: the memory hierarchy's directory). Borrowed. */
+const char *cgroup_path(const struct cgroup *cg);
+
+/* Cleanup helper: _cleanup_(cgroup_destroyp) struct cgroup *cg = NULL; */
+void cgroup_destroyp(struct cgroup **cg);
 
 /* Formats a byte count for a cgroup knob ("max" for 0 on v2, "-1" on v1). Pure; unit-tested. */
 const char *cgroup_format_limit(enum cgroup_version v, uint64_t value, char *buf, size_t size);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs INSIDE the cgroup-v2 VM (tests/integration/40-cgroup-v2-vm.sh boots it once): the
+# sandbox's v2 code path for real. Code runs 7-40x slower here (TCG), so the checks are few and
+# their limits generous.
+set -euo pipefail
+# shellcheck source=../../lib.sh
+source "$(dirname "$0")/../../lib.sh"
+GB_TIMEOUT=120
+
+[ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
+plan 12
+
+gb_run -- /bin/true
+is_status OK "v2: /bin/true runs"
+like "$(cat /sys/fs/cgroup/cgroup.subtree_control)" "memory" "v2: memory controller delegated"
+
+gb_run -- /probes/selfinfo
+like "$(kv "$GB_OUT" CapEff)" "^0+$" "v2: CapEff empty"
+like "$(kv "$GB_OUT" cgroup)" "^0::/$" "v2: cgroup namespace rooted at the sandbox's group"
+
+gb_run --memory 64M -- /probes/memhog 256
+is_status ML "v2: memory hog -> ML (memory.events oom_kill)"
+
+gb_run --cpu-time 0.5 --wall-time 30 -- /probes/cpuspin 10000
+is_status TO "v2: CPU spin -> TO (cpu.stat usage_usec)"
+
+gb_run --wall-time 1 -- /probes/sleeper 30
+is_status WT "v2: sleep -> WT"
+
+gb_run --pids 16 --wall-time 30 -- /probes/forkbomb
+like "$GB_STATUS" "^(OK|RE|SG)$" "v2: fork bomb contained by pids.max (status $GB_STATUS)"
+
+gb_run --output-limit 64K -- /probes/flood 1000000
+is_status OL "v2: output flood -> OL"
+
+gb_run -- /probes/try-syscall int80
+is_status SV "v2: int 0x80 -> SV"
+is "$(json_field "$GB_JSON" denied_syscall)" "i386:getpid" "v2: the i386 call is named"
+
+left=$(find /sys/fs/cgroup/gradebox -mindepth 1 -maxdepth 1 -type d -name 'box-*' 2>/dev/null | wc -l)
+is "$left" 0 "v2: no sandbox cgroup left behind"
+done_testing
