@@ -93,6 +93,8 @@ result_to_json(const struct run_result *r)
 			json_array_append_new(args, json_integer((json_int_t)r->denied_args[i]));
 		json_object_set_new(j, "denied_args", args);
 		json_object_set_new(j, "denied_pid", json_integer(r->denied_pid));
+		json_object_set_new(j, "frozen", json_boolean(r->frozen));
+		json_object_set_new(j, "process_tree", json_string(r->process_tree));
 	}
 	json_object_set_new(j, "host_uid_base", json_integer(r->host_uid_base));
 	json_object_set_new(j, "message", json_string(r->message));

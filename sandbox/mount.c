@@ -126,6 +126,16 @@ make_dev(void)
 int
 mount_build_root(const struct mount_plan *p, const char **ret_step)
 {
+	int fd = -1;
+	int r = mount_build_root_upper(p, ret_step, &fd);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+mount_build_root_upper(const struct mount_plan *p, const char **ret_step, int *ret_upper_fd)
+{
 	char upper[PATH_MAX], work[PATH_MAX], root[PATH_MAX], opts[4 * PATH_MAX + 128];
 	size_t off;
 	int r;
@@ -155,6 +165,9 @@ mount_build_root(const struct mount_plan *p, const char **ret_step)
 	if (mkdir(root, 0755) < 0 || (mkdir(upper, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(work, 0700) < 0 && errno != EEXIST))
 		return -errno;
+	/* Kept open: after pivot_root the upper directory is unreachable by path, but an incident
+	 * snapshot needs exactly what the program wrote. */
+	*ret_upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	STEP("mount overlay root");
 	off = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");

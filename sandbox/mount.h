@@ -33,6 +33,10 @@ struct mount_plan {
  * *ret_step at a short description of the step that failed. */
 int mount_build_root(const struct mount_plan *p, const char **ret_step);
 
+/* Like mount_build_root(), and stores in *ret_upper_fd a directory fd of the writable layer's
+ * upper directory (for incident snapshots by the supervisor), or -1. */
+int mount_build_root_upper(const struct mount_plan *p, const char **ret_step, int *ret_upper_fd);
+
 /* Checks that @path can be given to overlayfs (absolute, no ',' ':' or '\\'). Returns 0 or
  * -EINVAL. */
 int mount_check_layer_path(const char *path);

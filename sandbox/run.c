@@ -128,6 +128,7 @@ enum msg_type {
 	MSG_LISTENER,        /* program: the seccomp listener fd rides along (SCM_RIGHTS) */
 	MSG_STATUS,          /* init: the program's wait status */
 	MSG_EXEC_FAILED,     /* program: execve failed (errno) */
+	MSG_UPPER,           /* init: the writable layer's upper dir fd rides along */
 };
 
 struct msg {
@@ -154,9 +155,9 @@ child_fail(int sock, const char *step, int r)
 }
 
 static int
-send_fd(int sock, int fd)
+send_fd(int sock, enum msg_type type, int fd)
 {
-	struct msg m = {.type = MSG_LISTENER};
+	struct msg m = {.type = type};
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -273,7 +274,7 @@ program_exec(const struct child_args *a)
 	int listener = seccomp_notify_fd(a->filter);
 	if (listener < 0)
 		child_fail(a->sock, "seccomp_notify_fd", listener);
-	r = send_fd(a->sock, listener);
+	r = send_fd(a->sock, MSG_LISTENER, listener);
 	if (r < 0)
 		_exit(SETUP_EXIT);
 	(void)close(listener);
@@ -301,9 +302,14 @@ init_main(const struct child_args *a)
 	/* Trap 4: only now, inside our own cgroup, does the cgroup namespace get the right root. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(a->sock, "unshare cgroup namespace", -errno);
-	r = mount_build_root(a->plan, &step);
+	int upper_fd = -1;
+	r = mount_build_root_upper(a->plan, &step, &upper_fd);
 	if (r < 0)
 		child_fail(a->sock, step, r);
+	if (upper_fd >= 0) {
+		(void)send_fd(a->sock, MSG_UPPER, upper_fd);
+		(void)close(upper_fd);
+	}
 	if (sethostname("gradebox", 8) < 0 || setdomainname("gradebox", 8) < 0)
 		child_fail(a->sock, "sethostname", -errno);
 	r = ns_loopback_up();
@@ -382,6 +388,7 @@ struct supervisor {
 	int pidfd;
 	int sock;
 	int listener;
+	int upper_fd; /* owned: the writable layer's upper directory, for snapshots */
 	pid_t init_pid;
 	unsigned slot;
 	bool exited;    /* init was reaped */
@@ -401,6 +408,63 @@ kill_sandbox(struct supervisor *s)
 	s->killed = true;
 	/* SIGKILL to the pid namespace's init takes every process of the sandbox with it. */
 	(void)syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	/* A frozen v1 task only dies once thawed (trap 12). */
+	if (s->r->frozen)
+		(void)cgroup_freeze(s->cg, false);
+}
+
+/* Appends "pid ppid state comm args" for each process of the (frozen) sandbox. */
+static void
+describe_processes(struct supervisor *s, char *buf, size_t size)
+{
+	char path[PATH_MAX], line[512];
+	size_t off = 0;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_path(s->cg));
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && off + 1 < size) {
+		int pid = atoi(line);
+		char stat[512], cmd[256], p2[64];
+		snprintf(p2, sizeof(p2), "/proc/%d/stat", pid);
+		if (util_read_file_at(AT_FDCWD, p2, stat, sizeof(stat)) <= 0)
+			continue;
+		/* stat: "pid (comm) S ppid ..."; comm may contain spaces and parentheses. */
+		char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
+		if (!lp || !rp || rp < lp)
+			continue;
+		*rp = 0;
+		char state = rp[2];
+		int ppid = atoi(rp + 4);
+		snprintf(p2, sizeof(p2), "/proc/%d/cmdline", pid);
+		ssize_t n = util_read_file_at(AT_FDCWD, p2, cmd, sizeof(cmd));
+		for (ssize_t i = 0; i < n; i++)
+			if (cmd[i] == 0 || cmd[i] < 0x20 || cmd[i] > 0x7e)
+				cmd[i] = cmd[i] == 0 ? ' ' : '?';
+		off += (size_t)snprintf(buf + off, size - off, "%d %d %c %.32s %.120s\n", pid, ppid,
+					state, lp + 1, n > 0 ? cmd : "");
+	}
+}
+
+/* Incident response: freeze everything, describe it, let the caller snapshot the writable
+ * layer, then the caller kills. The freeze makes the snapshot consistent and stops a process
+ * from racing the kill (a fork bomb or a second attempt). */
+static void
+incident(struct supervisor *s)
+{
+	if (cgroup_freeze(s->cg, true) == 0)
+		s->r->frozen = true;
+	describe_processes(s, s->r->process_tree, sizeof(s->r->process_tree));
+	if (s->c->on_violation) {
+		struct run_violation v = {.syscall = s->r->denied_syscall,
+					  .args = s->r->denied_args,
+					  .pid = s->r->denied_pid,
+					  .upper_dirfd = s->upper_fd,
+					  .process_tree = s->r->process_tree};
+		s->c->on_violation(&v, s->c->on_violation_userdata);
+	}
 }
 
 static void
@@ -435,6 +499,7 @@ handle_notification(struct supervisor *s)
 			memcpy(s->r->denied_args, req->data.args, sizeof(s->r->denied_args));
 			s->r->denied_pid = (pid_t)req->pid;
 			s->obs.seccomp_denied = true;
+			incident(s);
 		}
 		kill_sandbox(s);
 		/* The call must not run: answer EPERM in case the kill has not landed yet. */
@@ -498,6 +563,10 @@ handle_msg(struct supervisor *s)
 				s->obs.signaled = true;
 				s->obs.signal = WTERMSIG(m.status);
 			}
+			break;
+		case MSG_UPPER:
+			if (fd >= 0 && s->upper_fd < 0)
+				s->upper_fd = TAKE_FD(fd);
 			break;
 		case MSG_EXEC_FAILED:
 			m.text[sizeof(m.text) - 1] = 0;
@@ -664,7 +733,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	if (!c || !r || !c->argv || !c->argv[0] || !c->policy)
 		return -EINVAL;
 	*r = (struct run_result){.status = RUN_XX};
-	struct supervisor s = {.c = c, .r = r, .pidfd = -1, .sock = -1, .listener = -1,
+	struct supervisor s = {.c = c, .r = r, .pidfd = -1, .sock = -1, .listener = -1, .upper_fd = -1,
 			       .out = {{.fd = -1, .out = c->stdout_fd}, {.fd = -1, .out = c->stderr_fd}}};
 
 	const char *image = c->image;
@@ -898,6 +967,8 @@ out:
 		close(s.sock);
 	if (s.listener >= 0)
 		close(s.listener);
+	if (s.upper_fd >= 0)
+		close(s.upper_fd);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	for (int k = 0; k < 2; k++) {

@@ -32,6 +32,15 @@ struct run_bind {
 	const char *dst; /* absolute path inside the sandbox, borrowed */
 };
 
+/* What the supervisor hands to run_config.on_violation, while the sandbox is frozen. */
+struct run_violation {
+	const char *syscall;      /* "ptrace", "i386:getpid" */
+	const uint64_t *args;     /* six arguments */
+	pid_t pid;                /* host pid of the caller */
+	int upper_dirfd;          /* borrowed: the writable layer's upper directory, or -1 */
+	const char *process_tree; /* "pid ppid state comm args" lines of every frozen process */
+};
+
 struct run_config {
 	const char *image;           /* read-only lower layer; NULL: host-derived base image */
 	const char *const *layers;   /* extra read-only layers above the image, top first; NULL-terminated or NULL */
@@ -55,6 +64,11 @@ struct run_config {
 	uint64_t disk_bytes;    /* size of the tmpfs writable layer and of /tmp */
 	uint64_t open_files;    /* RLIMIT_NOFILE */
 
+	/* Incident response: called once, on the first denied syscall, with every process of the
+	 * sandbox frozen (cgroup freezer) and before they are killed; NULL: just kill. */
+	void (*on_violation)(const struct run_violation *v, void *userdata);
+	void *on_violation_userdata;
+
 	int stdin_fd;  /* borrowed; -1: /dev/null */
 	int stdout_fd; /* borrowed; -1: discard (still counted and limited) */
 	int stderr_fd; /* borrowed; -1: discard */
@@ -77,6 +91,8 @@ struct run_result {
 	uint64_t denied_args[6]; /* SV: its arguments */
 	pid_t denied_pid;        /* SV: pid inside the sandbox's pid namespace */
 	uint32_t host_uid_base;  /* first host uid of the sandbox's mapped range */
+	bool frozen;             /* SV: the sandbox was frozen for the incident snapshot */
+	char process_tree[2048]; /* SV: the frozen processes, one per line */
 	char message[256];      /* human-readable: why this status */
 };
 
