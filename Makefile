@@ -1,7 +1,7 @@
 # gradebox: single non-recursive make. Modules add themselves in */module.mk.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS     = libseccomp libcap libevent libevent_extra sqlite3 libarchive jansson
+PKGS     = libseccomp libcap libevent libevent_extra sqlite3 libarchive jansson nettle
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wmissing-declarations -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wvla \
            -Wimplicit-fallthrough -Wno-missing-field-initializers
@@ -14,7 +14,7 @@ ALL_LDFLAGS = $(LDHARDEN) $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
 
 # sandbox/ links only libseccomp and libcap (see docs/ARCHITECTURE.md).
 SANDBOX_LIBS = $(shell pkg-config --libs libseccomp libcap 2>/dev/null) -lm
-GRADER_LIBS  = $(shell pkg-config --libs libevent libevent_extra sqlite3 libarchive jansson 2>/dev/null)
+GRADER_LIBS  = $(shell pkg-config --libs libevent libevent_extra sqlite3 libarchive jansson nettle 2>/dev/null)
 
 B = build
 

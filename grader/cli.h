@@ -11,6 +11,7 @@ struct pipeline_result;
 int cmd_run(int argc, char **argv);
 int cmd_unpack_helper(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Directory holding policies/NAME.policy: $GRADEBOX_POLICY_DIR, else ../policies next to the
  * binary (a build tree), else /usr/share/gradebox/policies. Writes into @buf. */
@@ -19,7 +20,8 @@ const char *cli_policy_dir(char *buf, size_t size);
 /* Prints a result as the per-test table staff read. */
 void cli_print_result(FILE *f, const struct pipeline_result *r);
 
-/* Loads @assignment_dir, enters a private scratch tmpfs at @scratch and grades @tarball.
+/* Loads @assignment_dir, enters a private scratch tmpfs at @scratch and grades @tarball;
+ * incident snapshots go to @evidence_dir (NULL: none).
  * Returns 0 with *ret filled (free with pipeline_result_clear()), or -errno with @err set. */
 int cli_grade_one(const char *assignment_dir, const char *tarball, const char *scratch,
-		  struct pipeline_result *ret, char *err, size_t errsize);
+		  const char *evidence_dir, struct pipeline_result *ret, char *err, size_t errsize);

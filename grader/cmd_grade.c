@@ -32,7 +32,7 @@ cli_print_result(FILE *f, const struct pipeline_result *r)
 
 int
 cli_grade_one(const char *assignment_dir, const char *tarball, const char *scratch,
-	      struct pipeline_result *ret, char *err, size_t errsize)
+	      const char *evidence_dir, struct pipeline_result *ret, char *err, size_t errsize)
 {
 	_cleanup_(assignment_freep) struct assignment *a = NULL;
 	struct assignment_error ae = {0};
@@ -63,6 +63,7 @@ cli_grade_one(const char *assignment_dir, const char *tarball, const char *scrat
 		.scratch_dir = scratch,
 		.max_archive_bytes = 64ULL << 20,
 		.max_entries = 10000,
+		.evidence_dir = evidence_dir,
 	};
 	return pipeline_grade(&cfg, a, tarball, ret);
 }
@@ -88,7 +89,8 @@ cmd_grade(int argc, char **argv)
 	}
 	(void)run_cleanup_stale(NULL, NULL);
 	snprintf(scratch, sizeof(scratch), "/run/gradebox/jobs/cli-%d", (int)getpid());
-	int r = cli_grade_one(argv[1], argv[2], scratch, &res, err, sizeof(err));
+	int r = cli_grade_one(argv[1], argv[2], scratch, "/run/gradebox/evidence", &res, err,
+			      sizeof(err));
 	if (r < 0) {
 		log_error("grade: %s", err);
 		return 2;

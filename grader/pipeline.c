@@ -6,6 +6,7 @@
 
 #include "assignment.h"
 #include "checker.h"
+#include "evidence.h"
 #include "log.h"
 #include "policy.h"
 #include "util.h"
@@ -124,6 +125,29 @@ load_policy(const struct pipeline_config *cfg, const char *name, struct policy *
 		snprintf(msg, size, "policy %s: %.150s:%u: %.200s", name, e.file, e.line,
 			 e.message[0] ? e.message : strerror(-r));
 	return r;
+}
+
+struct incident {
+	const struct pipeline_config *cfg;
+	const char *step;
+	struct pipeline_evidence *out;
+};
+
+/* Called by the supervisor with the sandbox frozen: snapshot before the kill. */
+static void
+on_violation(const struct run_violation *v, void *userdata)
+{
+	struct incident *x = userdata;
+	struct evidence_info info = {.syscall = v->syscall, .args = v->args, .pid = v->pid,
+				     .process_tree = v->process_tree, .step = x->step};
+	if (!x->cfg->evidence_dir)
+		return;
+	int r = evidence_snapshot(v->upper_dirfd, &info, x->cfg->evidence_dir, 16ULL << 20,
+				  x->out->file, sizeof(x->out->file), x->out->sha256);
+	if (r < 0) {
+		log_warning_errno(r, "cannot write the evidence of a violation in %s: %m", x->step);
+		x->out->file[0] = 0;
+	}
 }
 
 static void
@@ -262,6 +286,9 @@ step_build(struct job *j, struct pipeline_result *res)
 	rc.stdout_fd = log;
 	rc.stderr_fd = log;
 	apply_limits(&rc, &j->a->build_limits, &build_defaults);
+	struct incident inc = {.cfg = j->cfg, .step = "build", .out = &res->build_evidence};
+	rc.on_violation = on_violation;
+	rc.on_violation_userdata = &inc;
 	int r = run_sandbox(&rc, &res->build);
 	res->build_output = read_capped(logp, PIPELINE_BUILD_LOG_CAP, NULL, NULL);
 	if (r < 0) {
@@ -453,6 +480,11 @@ step_test(struct job *j, size_t i, struct pipeline_test *pt)
 	rc.stdout_fd = out;
 	rc.stderr_fd = err;
 	apply_limits(&rc, &t->limits, &run_defaults);
+	char step[96];
+	snprintf(step, sizeof(step), "test %s", t->name);
+	struct incident inc = {.cfg = j->cfg, .step = step, .out = &pt->evidence};
+	rc.on_violation = on_violation;
+	rc.on_violation_userdata = &inc;
 	if (run_sandbox(&rc, &pt->run) < 0) {
 		pt->verdict = VERDICT_IE;
 		snprintf(pt->message, sizeof(pt->message), "sandbox refused the configuration");
@@ -549,13 +581,42 @@ pipeline_result_clear(struct pipeline_result *r)
 static json_t *
 run_to_json(const struct run_result *r)
 {
-	return json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:s}", "status",
-			 run_status_to_string(r->status) ? run_status_to_string(r->status) : "XX",
-			 "exit_code", r->exit_code, "signal", r->signal, "cpu_ms",
-			 (json_int_t)r->cpu_time_ms, "wall_ms", (json_int_t)r->wall_time_ms,
-			 "memory_kb", (json_int_t)r->memory_peak_kb, "output_bytes",
-			 (json_int_t)r->output_bytes, "denied_syscall", r->denied_syscall, "message",
-			 r->message);
+	json_t *j = json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:s}", "status",
+			      run_status_to_string(r->status) ? run_status_to_string(r->status) : "XX",
+			      "exit_code", r->exit_code, "signal", r->signal, "cpu_ms",
+			      (json_int_t)r->cpu_time_ms, "wall_ms", (json_int_t)r->wall_time_ms,
+			      "memory_kb", (json_int_t)r->memory_peak_kb, "output_bytes",
+			      (json_int_t)r->output_bytes, "denied_syscall", r->denied_syscall,
+			      "message", r->message);
+	if (j && r->status == RUN_SV) {
+		json_t *args = json_array();
+		for (int i = 0; i < 6; i++)
+			json_array_append_new(args, json_integer((json_int_t)r->denied_args[i]));
+		json_object_set_new(j, "denied_args", args);
+		json_object_set_new(j, "denied_pid", json_integer(r->denied_pid));
+		json_object_set_new(j, "frozen", json_boolean(r->frozen));
+		json_object_set_new(j, "process_tree", json_string(r->process_tree));
+	}
+	return j;
+}
+
+static json_t *
+evidence_to_json(const struct pipeline_evidence *e)
+{
+	if (!e->file[0])
+		return json_null();
+	return json_pack("{s:s, s:s}", "file", e->file, "sha256", e->sha256);
+}
+
+static void
+evidence_from_json(json_t *j, struct pipeline_evidence *e)
+{
+	const char *f = NULL, *h = NULL;
+	*e = (struct pipeline_evidence){0};
+	if (j && json_unpack(j, "{s:s, s:s}", "file", &f, "sha256", &h) == 0) {
+		snprintf(e->file, sizeof(e->file), "%s", f);
+		snprintf(e->sha256, sizeof(e->sha256), "%s", h);
+	}
 }
 
 static void
@@ -566,6 +627,13 @@ run_from_json(json_t *j, struct run_result *r)
 	int ec = 0, sig = 0;
 
 	*r = (struct run_result){.status = RUN_XX};
+	json_t *args = json_object_get(j, "denied_args");
+	for (size_t i = 0; i < 6 && i < json_array_size(args); i++)
+		r->denied_args[i] = (uint64_t)json_integer_value(json_array_get(args, i));
+	r->denied_pid = (pid_t)json_integer_value(json_object_get(j, "denied_pid"));
+	r->frozen = json_is_true(json_object_get(j, "frozen"));
+	const char *pt = json_string_value(json_object_get(j, "process_tree"));
+	snprintf(r->process_tree, sizeof(r->process_tree), "%s", pt ? pt : "");
 	if (!j || json_unpack(j, "{s?s, s?i, s?i, s?I, s?I, s?I, s?I, s?s, s?s}", "status", &st,
 			      "exit_code", &ec, "signal", &sig, "cpu_ms", &cpu, "wall_ms", &wall,
 			      "memory_kb", &mem, "output_bytes", &ob, "denied_syscall", &den,
@@ -596,15 +664,19 @@ pipeline_result_to_json(const struct pipeline_result *r)
 				       "output_tail", t->output_tail ? t->output_tail : "",
 				       "output_bytes", (json_int_t)t->output_bytes, "message",
 				       t->message);
+		json_object_set_new(jt, "evidence", evidence_to_json(&t->evidence));
 		json_array_append_new(tests, jt);
 	}
-	return json_pack("{s:s, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "verdict",
+	json_t *out = json_pack("{s:s, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "verdict",
 			 verdict_to_string(r->verdict), "score", r->score, "max_score", r->max_score,
 			 "message", r->message, "build_output",
 			 r->build_output ? r->build_output : "", "unpack", run_to_json(&r->unpack),
 			 "build", run_to_json(&r->build), "tests", tests, "unpacked_ms",
 			 (json_int_t)r->unpacked_ms, "built_ms", (json_int_t)r->built_ms,
 			 "finished_ms", (json_int_t)r->finished_ms);
+	if (out)
+		json_object_set_new(out, "build_evidence", evidence_to_json(&r->build_evidence));
+	return out;
 }
 
 int
@@ -629,6 +701,7 @@ pipeline_result_from_json(json_t *j, struct pipeline_result *r)
 	r->build_output = bo && *bo ? strdup(bo) : NULL;
 	run_from_json(ju, &r->unpack);
 	run_from_json(jb, &r->build);
+	evidence_from_json(json_object_get(j, "build_evidence"), &r->build_evidence);
 	r->unpacked_ms = (uint64_t)um;
 	r->built_ms = (uint64_t)bm;
 	r->finished_ms = (uint64_t)fm;
@@ -652,6 +725,7 @@ pipeline_result_from_json(json_t *j, struct pipeline_result *r)
 		snprintf(t->name, sizeof(t->name), "%s", name);
 		t->verdict = tvv;
 		run_from_json(jr, &t->run);
+		evidence_from_json(json_object_get(json_array_get(tests, i), "evidence"), &t->evidence);
 		t->output_head = oh ? strdup(oh) : NULL;
 		t->output_tail = ot && *ot ? strdup(ot) : NULL;
 		t->output_bytes = (uint64_t)ob;

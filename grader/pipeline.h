@@ -20,6 +20,13 @@ struct pipeline_config {
 	const char *scratch_dir; /* where the worker's scratch tmpfs goes (already mounted) */
 	uint64_t max_archive_bytes; /* decompressed total, unpack limit */
 	uint64_t max_entries;
+	const char *evidence_dir;   /* where incident snapshots go; NULL: none */
+};
+
+/* An incident snapshot taken when a step was killed for a security violation. */
+struct pipeline_evidence {
+	char file[80];   /* "<sha256>.tar.gz" in the evidence dir, "" if none */
+	char sha256[65];
 };
 
 struct pipeline_test {
@@ -31,6 +38,7 @@ struct pipeline_test {
 	char *output_tail;     /* owned, last bytes when the output was longer than the head */
 	uint64_t output_bytes; /* stdout size as produced */
 	char message[256];
+	struct pipeline_evidence evidence; /* SV only */
 };
 
 #define PIPELINE_OUTPUT_CAP 4096
@@ -42,6 +50,7 @@ struct pipeline_result {
 	char message[512];
 	char *build_output;          /* owned: compiler stdout+stderr, capped */
 	struct run_result unpack, build;
+	struct pipeline_evidence build_evidence; /* SV during the build */
 	struct pipeline_test *tests; /* owned */
 	size_t n_tests;
 	uint64_t unpacked_ms, built_ms, finished_ms; /* wall clock (ms since epoch) per phase */

@@ -3,7 +3,7 @@
 # user it only lists what is missing. Called by `make deps`, `make demo`, `make test`, .ci/run.
 set -euo pipefail
 pkgs=(build-essential pkg-config libseccomp-dev libcap-dev libevent-dev libsqlite3-dev
-      libarchive-dev libjansson-dev sqlite3 bubblewrap hyperfine wrk time util-linux
+      libarchive-dev libjansson-dev nettle-dev sqlite3 bubblewrap hyperfine wrk time util-linux
       libtest-harness-perl python3 clang)
 missing=()
 for p in "${pkgs[@]}"; do
