@@ -588,6 +588,8 @@ run_to_json(const struct run_result *r)
 			      "memory_kb", (json_int_t)r->memory_peak_kb, "output_bytes",
 			      (json_int_t)r->output_bytes, "denied_syscall", r->denied_syscall,
 			      "message", r->message);
+	if (j && r->pids_limit_hits)
+		json_object_set_new(j, "pids_limit_hits", json_integer((json_int_t)r->pids_limit_hits));
 	if (j && r->status == RUN_SV) {
 		json_t *args = json_array();
 		for (int i = 0; i < 6; i++)
@@ -631,6 +633,7 @@ run_from_json(json_t *j, struct run_result *r)
 	for (size_t i = 0; i < 6 && i < json_array_size(args); i++)
 		r->denied_args[i] = (uint64_t)json_integer_value(json_array_get(args, i));
 	r->denied_pid = (pid_t)json_integer_value(json_object_get(j, "denied_pid"));
+	r->pids_limit_hits = (uint64_t)json_integer_value(json_object_get(j, "pids_limit_hits"));
 	r->frozen = json_is_true(json_object_get(j, "frozen"));
 	const char *pt = json_string_value(json_object_get(j, "process_tree"));
 	snprintf(r->process_tree, sizeof(r->process_tree), "%s", pt ? pt : "");

@@ -103,6 +103,12 @@ struct queue_test_result {
 	const char *message; /* checker's note; may be NULL */
 };
 
+/* An audit event recorded together with an outcome. */
+struct queue_audit_event {
+	const char *kind;        /* "violation", "oom_kill", "limit_kill", ... */
+	const char *detail_json; /* borrowed JSON object text */
+};
+
 /* What the pipeline hands to queue_complete(). */
 struct queue_outcome {
 	const char *verdict; /* verdict_to_string(): AC WA CE TLE MLE OLE RE SG SV RJ IE */
@@ -112,6 +118,8 @@ struct queue_outcome {
 	const char *message;		       /* may be NULL */
 	const struct queue_test_result *tests; /* borrowed array of @n_tests */
 	size_t n_tests;
+	const struct queue_audit_event *events; /* borrowed; written in the same transaction */
+	size_t n_events;
 };
 
 /* Records the outcome: all test_results rows, the verdict row, state=done and an audit row, in

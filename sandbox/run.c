@@ -889,6 +889,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		r->cpu_time_ms = used / 1000000ULL;
 		r->memory_peak_kb = st.memory_peak_bytes / 1024;
 		s.obs.oom_kills = st.oom_kills;
+		r->pids_limit_hits = st.pids_max_hits;
 	}
 	if (!s.got_status && !s.obs.setup_failed && !s.killed && s.listener < 0) {
 		/* Init died before starting the program and said nothing. */

@@ -87,6 +87,7 @@ struct run_result {
 	uint64_t memory_peak_kb;
 	uint64_t output_bytes;  /* stdout + stderr, as produced (before cutting) */
 	bool output_truncated;
+	uint64_t pids_limit_hits; /* forks refused by the cgroup pids limit */
 	char denied_syscall[64]; /* SV: the call's name ("i386:getpid" for another ABI) */
 	uint64_t denied_args[6]; /* SV: its arguments */
 	pid_t denied_pid;        /* SV: pid inside the sandbox's pid namespace */
