@@ -67,6 +67,7 @@ run_usage(FILE *f)
 	      "  --stderr FILE         standard error (default: inherited)\n"
 	      "  --result FILE         write the result as JSON\n"
 	      "  --quiet               no summary line on stderr\n"
+	      "  --timing              print where the time went, step by step\n"
 	      "\n"
 	      "exit status: 0 the program's status is OK, 1 any other status, 2 usage or internal\n"
 	      "error (status XX)\n",
@@ -142,7 +143,7 @@ open_file(const char *opt, const char *path, int flags)
 enum {
 	OPT_IMAGE = 256, OPT_LAYER, OPT_WORKDIR, OPT_CHDIR, OPT_BIND_RO, OPT_ENV, OPT_MEMORY,
 	OPT_CPU, OPT_WALL, OPT_PIDS, OPT_OUTPUT, OPT_FSIZE, OPT_DISK, OPT_NOFILE, OPT_POLICY,
-	OPT_STDIN, OPT_STDOUT, OPT_STDERR, OPT_RESULT, OPT_QUIET, OPT_HELP,
+	OPT_STDIN, OPT_STDOUT, OPT_STDERR, OPT_RESULT, OPT_QUIET, OPT_TIMING, OPT_HELP,
 };
 
 int
@@ -169,6 +170,7 @@ cmd_run(int argc, char **argv)
 		{"stderr", required_argument, NULL, OPT_STDERR},
 		{"result", required_argument, NULL, OPT_RESULT},
 		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"timing", no_argument, NULL, OPT_TIMING},
 		{"help", no_argument, NULL, OPT_HELP},
 		{},
 	};
@@ -182,7 +184,7 @@ cmd_run(int argc, char **argv)
 	_cleanup_close_ int in_fd = -1, out_fd = -1, err_fd = -1;
 	_cleanup_(policy_freep) struct policy *policy = NULL;
 	char abs_image[PATH_MAX], abs_work[PATH_MAX], abs_layers[16][PATH_MAX];
-	bool quiet = false;
+	bool quiet = false, timing = false;
 	int o;
 
 	run_config_init(&c);
@@ -292,6 +294,9 @@ cmd_run(int argc, char **argv)
 		case OPT_QUIET:
 			quiet = true;
 			break;
+		case OPT_TIMING:
+			timing = true;
+			break;
 		case OPT_HELP:
 		case 'h':
 			run_usage(stdout);
@@ -357,6 +362,19 @@ cmd_run(int argc, char **argv)
 			   " KiB)",
 			   run_status_to_string(res.status), res.message, res.cpu_time_ms,
 			   res.wall_time_ms, res.memory_peak_kb);
+	if (timing) {
+		/* Per-step breakdown: microseconds since the previous step that happened. */
+		uint64_t prev = res.step_ns[RUN_STEP_START];
+		for (int i = 1; i < _RUN_STEP_MAX; i++) {
+			if (!res.step_ns[i])
+				continue;
+			fprintf(stderr, "gradebox: timing %-10s +%6" PRIu64 " us\n", run_step_to_string(i),
+				(res.step_ns[i] - prev) / 1000);
+			prev = res.step_ns[i];
+		}
+		fprintf(stderr, "gradebox: timing %-10s  %6" PRIu64 " us\n", "total",
+			(prev - res.step_ns[RUN_STEP_START]) / 1000);
+	}
 	if (res.status == RUN_XX)
 		return 2;
 	return res.status == RUN_OK ? 0 : 1;

@@ -62,6 +62,22 @@ run_status_to_string(enum run_status s)
 	return status_names[s];
 }
 
+static const char *const step_names[_RUN_STEP_MAX] = {
+	[RUN_STEP_START] = "start",       [RUN_STEP_PREPARED] = "prepared",
+	[RUN_STEP_CGROUP] = "cgroup",     [RUN_STEP_CLONED] = "cloned",
+	[RUN_STEP_ATTACHED] = "attached", [RUN_STEP_ROOT] = "root-built",
+	[RUN_STEP_EXEC] = "exec",         [RUN_STEP_EXITED] = "exited",
+	[RUN_STEP_DRAINED] = "drained",   [RUN_STEP_CLEANED] = "cleaned",
+};
+
+const char *
+run_step_to_string(enum run_step s)
+{
+	return s < _RUN_STEP_MAX ? step_names[s] : NULL;
+}
+
+#define MARK(r, step) ((r)->step_ns[step] = util_now_ns())
+
 enum run_status
 run_status_from_string(const char *s)
 {
@@ -536,6 +552,7 @@ handle_msg(struct supervisor *s)
 				 m.text, strerror(m.err));
 			break;
 		case MSG_MAP_ME: {
+			MARK(s->r, RUN_STEP_ROOT);
 			int w = ns_write_id_maps(s->init_pid, s->slot);
 			if (w < 0) {
 				s->obs.setup_failed = true;
@@ -547,6 +564,7 @@ handle_msg(struct supervisor *s)
 			break;
 		}
 		case MSG_LISTENER:
+			MARK(s->r, RUN_STEP_EXEC);
 			if (fd >= 0 && s->listener < 0) {
 				s->listener = TAKE_FD(fd);
 				struct cgroup_stats st;
@@ -687,6 +705,7 @@ supervise(struct supervisor *s)
 			siginfo_t si = {0};
 			if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED) == 0) {
 				s->exited = true;
+				MARK(s->r, RUN_STEP_EXITED);
 				s->r->wall_time_ms = (util_now_ns() - s->start_ns) / 1000000ULL;
 				/* Drain what the socket still holds (the status message). */
 				if (s->sock >= 0)
@@ -733,6 +752,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	if (!c || !r || !c->argv || !c->argv[0] || !c->policy)
 		return -EINVAL;
 	*r = (struct run_result){.status = RUN_XX};
+	MARK(r, RUN_STEP_START);
 	struct supervisor s = {.c = c, .r = r, .pidfd = -1, .sock = -1, .listener = -1, .upper_fd = -1,
 			       .out = {{.fd = -1, .out = c->stdout_fd}, {.fd = -1, .out = c->stderr_fd}}};
 
@@ -805,6 +825,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	char name[32];
 	snprintf(name, sizeof(name), "box-%u", slot);
 	struct cgroup_limits lim = {.memory_bytes = c->memory_bytes, .pids_max = c->pids};
+	MARK(r, RUN_STEP_PREPARED);
 	rr = cgroup_create(cg_root, name, &lim, &cg, err, sizeof(err));
 	if (rr < 0) {
 		snprintf(r->message, sizeof(r->message), "cannot create the cgroup: %.200s", err);
@@ -846,6 +867,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		.envp = c->envp ? c->envp : default_env,
 	};
 
+	MARK(r, RUN_STEP_CGROUP);
 	s.start_ns = util_now_ns();
 	pid_t pid = clone3_sandbox(&s.pidfd);
 	if (pid < 0) {
@@ -867,7 +889,9 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	s.out[0].fd = TAKE_FD(po[0]);
 	s.out[1].fd = TAKE_FD(pe[0]);
 
+	MARK(r, RUN_STEP_CLONED);
 	rr = cgroup_attach(cg, pid);
+	MARK(r, RUN_STEP_ATTACHED);
 	if (rr < 0) {
 		s.obs.setup_failed = true;
 		snprintf(s.setup_error, sizeof(s.setup_error), "cannot join the cgroup: %s",
@@ -877,6 +901,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		(void)!write(s.sock, "G", 1);
 
 	rr = supervise(&s);
+	MARK(r, RUN_STEP_DRAINED);
 	if (rr < 0) {
 		kill_sandbox(&s);
 		fail(r, "supervisor poll failed", rr);
@@ -961,6 +986,8 @@ out:
 			fail(r, "cannot remove the sandbox cgroup", rr);
 		}
 	}
+	if (cg)
+		MARK(r, RUN_STEP_CLEANED);
 	for (int k = 0; k < 2; k++)
 		if (s.out[k].fd >= 0)
 			close(s.out[k].fd);

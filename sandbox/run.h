@@ -78,6 +78,24 @@ struct run_config {
  * output, 64 MiB files and disk, 64 open files). The policy and argv are left NULL. */
 void run_config_init(struct run_config *c);
 
+/* Where a run's time goes, for docs/performance.md and `gradebox run --timing`: monotonic
+ * timestamps (ns) at each step, 0 when the step did not happen. */
+enum run_step {
+	RUN_STEP_START,     /* run_sandbox() entered */
+	RUN_STEP_PREPARED,  /* image, slot, policy compiled */
+	RUN_STEP_CGROUP,    /* cgroup created with limits */
+	RUN_STEP_CLONED,    /* clone3 returned in the supervisor */
+	RUN_STEP_ATTACHED,  /* the child is in the cgroup */
+	RUN_STEP_ROOT,      /* the child built its root and asked for its uid map */
+	RUN_STEP_EXEC,      /* the seccomp listener arrived: the program is about to exec */
+	RUN_STEP_EXITED,    /* init was reaped */
+	RUN_STEP_DRAINED,   /* pipes and socket at EOF */
+	RUN_STEP_CLEANED,   /* cgroup removed */
+	_RUN_STEP_MAX,
+};
+
+const char *run_step_to_string(enum run_step s);
+
 struct run_result {
 	enum run_status status;
 	int exit_code;          /* valid when exited */
@@ -94,6 +112,7 @@ struct run_result {
 	uint32_t host_uid_base;  /* first host uid of the sandbox's mapped range */
 	bool frozen;             /* SV: the sandbox was frozen for the incident snapshot */
 	char process_tree[2048]; /* SV: the frozen processes, one per line */
+	uint64_t step_ns[_RUN_STEP_MAX]; /* see enum run_step */
 	char message[256];      /* human-readable: why this status */
 };
 
