@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `gradebox`: dispatches to the subcommands. */
 #include "cli.h"
+#include "client.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -13,10 +14,12 @@ usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one program in a fresh sandbox\n"
+	      "  serve [OPTIONS]                      the grading server (HTTP API, SQLite queue)\n"
 	      "  grade [--json] ASSIGNMENT_DIR TARBALL  grade one submission here, no server\n"
-	      "\n"
-	      "`gradebox COMMAND --help` describes a command.\n",
+	      "\n",
 	      f);
+	client_usage(f);
+	fputs("\n`gradebox COMMAND --help` describes a command.\n", f);
 }
 
 int
@@ -33,11 +36,15 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "grade") == 0)
 		return cmd_grade(argc - 1, argv + 1);
 	/* Internal: the intake step as it runs inside its own sandbox (see pipeline.c). */
 	if (strcmp(argv[1], "unpack-helper") == 0)
 		return cmd_unpack_helper(argc - 1, argv + 1);
+	if (client_is_command(argv[1]))
+		return cmd_client(argv[1], argc - 1, argv + 1);
 	log_error("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return 2;

@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct policy; /* opaque */
 
@@ -52,3 +53,32 @@ size_t policy_n_allowed(const struct policy *p);
 
 /* Name of the policy (file stem), borrowed from @p. */
 const char *policy_name(const struct policy *p);
+
+/* Additions (the functions above are the fixed interface). */
+
+/* Re-runs the lint over every rule of @p: never-allowed calls, unconditional or insufficiently
+ * conditioned clone/ioctl/socket/personality, conflicting actions. policy_load() and
+ * policy_parse() already lint, so this returns 0 for any policy they produced; it exists for
+ * `gradebox policy check` and as a fuzz invariant. Returns 0, or -EINVAL with *reterr filled. */
+int policy_lint(const struct policy *p, struct policy_error *reterr);
+
+/* True if any allow rule of @p (conditional or not) names @syscall. */
+bool policy_allows(const struct policy *p, const char *syscall);
+
+/* The @i-th entry of the never-allow list, or NULL past its end (for tests and docs). */
+const char *policy_never_allow_name(size_t i);
+
+/* One system call as the filter sees it (the fields of the kernel's struct seccomp_data that a
+ * filter may read, minus the instruction pointer, which policies never test). */
+struct policy_call {
+	uint32_t arch;	  /* AUDIT_ARCH_* value */
+	int nr;		  /* raw syscall number; x32 numbers include the x32 bit 0x40000000 */
+	uint64_t args[6]; /* the six arguments */
+};
+
+/* Runs the BPF program of a compiled @ctx (from policy_compile()) on each of the @n @calls and
+ * stores the filter's return value (an SCMP_ACT_* action) in @ret_actions[i]. It evaluates the
+ * exported program rather than trusting the rule list, so tests check what the kernel will
+ * run. Returns 0 or -errno (-EINVAL on an instruction a seccomp filter cannot contain). */
+int policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t n,
+		       uint32_t *ret_actions);

@@ -354,6 +354,12 @@ init_main(const struct child_args *a)
 		child_fail(a->sock, "drop capabilities", r);
 	/* Not dumpable: the program (same uid) cannot open /proc/1/mem and forge messages. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
+	/* Changing uids cleared the parent-death signal (prctl(2)): set it again, then make sure
+	 * the supervisor did not die in between (its end of the socket would be closed). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct pollfd pf = {.fd = a->sock, .events = POLLIN};
+	if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)))
+		_exit(SETUP_EXIT);
 
 	struct sigaction sa = {.sa_handler = forward_signal};
 	sigemptyset(&sa.sa_mask);

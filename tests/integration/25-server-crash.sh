@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Reliability of the real server with a real SQLite file and real tarballs: SIGKILL mid-batch
+# loses no job and grades none twice; the restarted server finishes the batch; SIGTERM drains.
+set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -x "$GB" ] || skip_all "$GB not built"
+command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
+command -v curl >/dev/null || skip_all "curl missing (make deps)"
+gb_works || skip_all "'gradebox run' does not work here"
+
+plan 13
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
+DB=$T/data/gradebox.db
+N=8
+
+start_server() {
+	"$GB" serve --port "$PORT" --slots 2 --lease 2 --drain-timeout 30 >>"$T/server.log" 2>&1 &
+	SRV=$!
+	bg_track "$SRV"
+	for _ in $(seq 100); do
+		curl -fsS "$GRADEBOX_SERVER/api/health" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
+
+# A small assignment whose test runs ~0.6 s, so jobs are mid-flight when the server dies.
+mkdir -p "$T/asg" "$T/src" "$T/tarballs"
+cat >"$T/asg/assignment.json" <<'JSON'
+{"name": "slowsum", "language": "c", "build": "gcc -O2 -o sum sum.c", "run": "./sum",
+ "checker": "tokens",
+ "tests": [{"name": "t1", "stdin": "2\n20 22\n", "expected_stdout": "42", "points": 1},
+           {"name": "t2", "stdin": "3\n1 2 3\n", "expected_stdout": "6", "points": 1}]}
+JSON
+cat >"$T/src/sum.c" <<'C'
+#include <stdio.h>
+#include <time.h>
+int main(void)
+{
+	struct timespec ts = {0, 300 * 1000 * 1000};
+	long n, x, s = 0;
+	nanosleep(&ts, NULL);
+	if (scanf("%ld", &n) != 1)
+		return 1;
+	while (n-- > 0 && scanf("%ld", &x) == 1)
+		s += x;
+	printf("%ld\n", s);
+	return 0;
+}
+C
+for i in $(seq $N); do
+	tar -C "$T/src" -czf "$T/tarballs/student$i.tar.gz" sum.c
+done
+
+ok "server starts" start_server
+ok "assignment added" "$GB" assignment add "$T/asg"
+"$GB" batch --assignment slowsum "$T/tarballs" >"$T/batch.log" 2>&1 || true
+is "$(q "SELECT count(*) FROM jobs")" "$N" "$N jobs queued"
+
+# Wait until some job is done and some are still running or queued, then SIGKILL the server.
+for _ in $(seq 300); do
+	done_n=$(q "SELECT count(*) FROM jobs WHERE state='done'")
+	[ "$done_n" -ge 1 ] && break
+	sleep 0.1
+done
+kill -9 "$SRV"
+wait "$SRV" 2>/dev/null || true
+before=$(q "SELECT count(*) FROM jobs WHERE state='done'")
+cmp_ok "$before" "<" "$N" "server killed mid-batch ($before of $N done)"
+sleep 1
+is "$(gb_sandbox_procs)" "" "no sandbox process survives the killed server"
+
+ok "server restarts" start_server
+for _ in $(seq 600); do
+	[ "$(q "SELECT count(*) FROM jobs WHERE state IN ('done','failed')")" = "$N" ] && break
+	sleep 0.2
+done
+is "$(q "SELECT count(*) FROM jobs WHERE state='done'")" "$N" "every job graded after the restart"
+is "$(q "SELECT count(*) FROM verdicts")" "$N" "exactly one verdict per job"
+is "$(q "SELECT count(*) FROM audit WHERE kind='complete'")" "$N" "exactly one completion per job in the audit trail"
+is "$(q "SELECT group_concat(DISTINCT verdict) FROM verdicts")" "AC" "every job AC"
+
+# SIGTERM drains: queue two more, stop while they run, they still finish.
+"$GB" submit --assignment slowsum --student late1 "$T/tarballs/student1.tar.gz" >/dev/null
+"$GB" submit --assignment slowsum --student late2 "$T/tarballs/student2.tar.gz" >/dev/null
+for _ in $(seq 100); do
+	[ "$(q "SELECT count(*) FROM jobs WHERE state='running'")" -ge 1 ] && break
+	sleep 0.05
+done
+kill -TERM "$SRV"
+wait "$SRV" 2>/dev/null || true
+left=$(q "SELECT count(*) FROM jobs WHERE state='running'")
+is "$left" "0" "SIGTERM: no job left running (finished or requeued)"
+gb_check_leaks
+done_testing
