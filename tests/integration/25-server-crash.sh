@@ -69,12 +69,29 @@ for _ in $(seq 300); do
 	[ "$done_n" -ge 1 ] && break
 	sleep 0.1
 done
+# Every process the server started (workers, sandbox inits, programs), to check afterwards.
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q];
+		      if (q == root && p != root) print p } }'
+}
+tree=$(descendants "$SRV" | sort -n | tr '\n' ' ')
 kill -9 "$SRV"
 wait "$SRV" 2>/dev/null || true
 before=$(q "SELECT count(*) FROM jobs WHERE state='done'")
 cmp_ok "$before" "<" "$N" "server killed mid-batch ($before of $N done)"
-sleep 1
-is "$(gb_sandbox_procs)" "" "no sandbox process survives the killed server"
+alive=
+for _ in $(seq 50); do
+	alive=
+	for p in $tree; do
+		[ -d "/proc/$p" ] && alive="$alive $p($(cat "/proc/$p/comm" 2>/dev/null))"
+	done
+	[ -z "$alive" ] && break
+	sleep 0.1
+done
+note "processes of the killed server: ${tree:-none}"
+is "$alive" "" "no worker or sandbox process survives the killed server"
 
 ok "server restarts" start_server
 for _ in $(seq 600); do
