@@ -460,6 +460,16 @@ api_wake(void *arg)
 	event_active(s->ev_claim, EV_TIMEOUT, 0);
 }
 
+/* A cancel through the API: stop that job's worker now rather than at its next write. */
+static void
+api_cancelled(void *arg, int64_t job_id)
+{
+	struct server *s = arg;
+	for (unsigned i = 0; i < s->n_slots; i++)
+		if (s->slots[i].busy && s->slots[i].job.id == job_id && !s->slots[i].exited)
+			(void)kill(s->slots[i].pid, SIGKILL);
+}
+
 static void
 api_health(void *arg, int *ret_slots, int *ret_busy, int *ret_draining)
 {
@@ -688,6 +698,7 @@ cmd_serve(int argc, char **argv)
 	evhttp_set_timeout(s.http, 30);
 	s.api = (struct api_context){.db = s.db, .data_dir = s.data_dir, .token = s.token,
 				     .max_body = max_body, .wake = api_wake, .health = api_health,
+				     .cancelled = api_cancelled,
 				     .arg = &s};
 	if ((r = api_register(s.http, &s.api)) < 0) {
 		log_error_errno(r, "serve: cannot register the API: %m");

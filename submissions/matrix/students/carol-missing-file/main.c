@@ -1,0 +1,26 @@
+/* carol forgot to put matrix.c into the archive: the assignment lists it in
+ * expected_files, so the submission is CE before any build runs. */
+/* matmul: reads two matrices from stdin and prints their product, or "incompatible". */
+#include "matrix.h"
+
+int main(void)
+{
+	struct matrix a = {0}, b = {0}, c = {0};
+	int rc = 0;
+
+	if (matrix_read(stdin, &a) < 0 || matrix_read(stdin, &b) < 0) {
+		fprintf(stderr, "matmul: bad input\n");
+		rc = 1;
+	} else if (a.cols != b.rows) {
+		printf("incompatible\n");
+	} else if (matrix_multiply(&a, &b, &c) < 0) {
+		fprintf(stderr, "matmul: out of memory\n");
+		rc = 1;
+	} else {
+		matrix_print(stdout, &c);
+	}
+	matrix_free(&a);
+	matrix_free(&b);
+	matrix_free(&c);
+	return rc;
+}
