@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <signal.h>
 #include <string.h>
 
 int
@@ -33,6 +34,9 @@ cmd_unpack_helper(int argc, char **argv)
 		else
 			return 2;
 	}
+	/* Past the file-size rlimit, write() should fail with EFBIG ("disk limit reached"), not
+	 * kill us before we can say which entry it was. */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	_cleanup_close_ int dest = open(".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (dest < 0)
 		return 2;
