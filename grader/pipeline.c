@@ -219,7 +219,12 @@ step_unpack(struct job *j, const char *tarball, struct pipeline_result *res)
 		/* No verdict line: the unpacker was killed by a limit (a bomb) or crashed. */
 		snprintf(res->message, sizeof(res->message), "submission rejected: %s while unpacking",
 			 res->unpack.message);
-		return res->unpack.status == RUN_OK ? VERDICT_IE : VERDICT_RJ;
+		/* CPU, memory or output limits: the archive made the unpacker work too hard (a
+		 * bomb), the student's doing. A wall-clock kill with little CPU used means the
+		 * grader stalled: not the student's fault, so IE and the job is retried. */
+		if (res->unpack.status == RUN_OK || res->unpack.status == RUN_WT)
+			return VERDICT_IE;
+		return VERDICT_RJ;
 	}
 	enum verdict v = VERDICT_AC;
 	if (!json_is_true(json_object_get(jr, "ok"))) {

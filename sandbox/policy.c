@@ -409,8 +409,21 @@ lint_rule(const struct policy *p, const struct rule *r, struct policy_error *err
 	return 0;
 }
 
-/* Several rules for one call are OR'ed, but only if they agree on the action: libseccomp
- * silently drops an errno rule next to an unconditional allow, so refuse the mix instead. */
+static bool
+has_range_op(const struct rule *r)
+{
+	for (unsigned i = 0; i < r->n_conds; i++)
+		if (r->conds[i].op != SCMP_CMP_EQ && r->conds[i].op != SCMP_CMP_MASKED_EQ)
+			return true;
+	return false;
+}
+
+/* Checks @r against the @n_before rules before it. Several rules for one call are OR'ed, but
+ * only if they agree on the action: libseccomp silently drops an errno rule next to an
+ * unconditional allow, so refuse the mix instead. And a rule with != < <= > >= must be the only
+ * rule for its call: libseccomp 2.5.4 loops forever merging two rules that share such a
+ * comparison on one argument and then differ on the next (found by fuzz-policy, e.g.
+ * "allow mmap if arg3 != 0 and arg4 >= 0" plus "allow mmap if arg3 != 0 and arg4 == 0"). */
 static int
 check_conflict(const struct policy *p, const struct rule *r, size_t n_before,
 	       struct policy_error *err)
@@ -418,13 +431,22 @@ check_conflict(const struct policy *p, const struct rule *r, size_t n_before,
 	for (size_t i = 0; i < n_before; i++) {
 		const struct rule *o = &p->rules[i];
 		char name[MAX_NAME];
-		if (o->nr != r->nr || o->action == r->action)
+		if (o->nr != r->nr)
 			continue;
-		return set_error(err, p->files[r->file], r->line,
-				 "conflicting actions for '%s' (see %s:%u): a call is either "
-				 "allowed or gets one errno",
-				 syscall_name(r->nr, name, sizeof(name)), p->files[o->file],
-				 o->line);
+		if (o->action != r->action)
+			return set_error(
+				err, p->files[r->file], r->line,
+				"conflicting actions for '%s' (see %s:%u): a call is either "
+				"allowed or gets one errno",
+				syscall_name(r->nr, name, sizeof(name)), p->files[o->file],
+				o->line);
+		if (has_range_op(o) || has_range_op(r))
+			return set_error(
+				err, p->files[r->file], r->line,
+				"'%s' has another rule (%s:%u): a rule using != < <= > >= must "
+				"be the only rule for its call (libseccomp 2.5 cannot merge it)",
+				syscall_name(r->nr, name, sizeof(name)), p->files[o->file],
+				o->line);
 	}
 	return 0;
 }
@@ -951,6 +973,8 @@ init_ctx(scmp_filter_ctx *ret)
 	return 0;
 }
 
+static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **ret);
+
 int
 policy_compile(const struct policy *p, scmp_filter_ctx *ret)
 {
@@ -993,6 +1017,13 @@ policy_compile(const struct policy *p, scmp_filter_ctx *ret)
 	if (r < 0)
 		return r;
 	compat = NULL; /* seccomp_merge() released it */
+
+	/* The kernel refuses programs over BPF_MAXINSNS instructions. Finding out here, at
+	 * policy-check time, beats finding out in a sandbox child that cannot start. */
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	r = export_bpf(ctx, &prog);
+	if (r < 0)
+		return r;
 
 	*ret = TAKE_PTR(ctx);
 	return 0;
@@ -1129,9 +1160,11 @@ bpf_run(const struct sock_filter *f, size_t n, const struct seccomp_data *d, uin
 	return -EINVAL; /* ran off the end: the kernel's checker would have refused it */
 }
 
-int
-policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t n,
-		   uint32_t *ret_actions)
+/* Exports the BPF program of @ctx. libseccomp 2.5 exports only to an fd; a memfd keeps this off
+ * the filesystem. Returns the number of instructions (stored in *ret, free() it), -E2BIG if the
+ * kernel would refuse the program for its size, or -errno. */
+static int
+export_bpf(scmp_filter_ctx ctx, struct sock_filter **ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ struct sock_filter *prog = NULL;
@@ -1139,9 +1172,6 @@ policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t 
 	ssize_t got;
 	int r;
 
-	if (!ctx || (n > 0 && (!calls || !ret_actions)))
-		return -EINVAL;
-	/* libseccomp 2.5 exports only to an fd; a memfd keeps this off the filesystem. */
 	fd = memfd_create("policy-bpf", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -1151,9 +1181,10 @@ policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t 
 	size = lseek(fd, 0, SEEK_END);
 	if (size < 0)
 		return -errno;
-	if (size == 0 || size % (off_t)sizeof(struct sock_filter) ||
-	    size > BPF_MAXINSNS * (off_t)sizeof(struct sock_filter))
+	if (size == 0 || size % (off_t)sizeof(struct sock_filter))
 		return -EINVAL;
+	if (size > BPF_MAXINSNS * (off_t)sizeof(struct sock_filter))
+		return -E2BIG;
 	prog = malloc((size_t)size);
 	if (!prog)
 		return -ENOMEM;
@@ -1164,10 +1195,26 @@ policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t 
 		return (int)got;
 	if (got != size)
 		return -EIO;
+	*ret = TAKE_PTR(prog);
+	return (int)(size / (off_t)sizeof(struct sock_filter));
+}
+
+int
+policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t n,
+		   uint32_t *ret_actions)
+{
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	int n_insns, r;
+
+	if (!ctx || (n > 0 && (!calls || !ret_actions)))
+		return -EINVAL;
+	n_insns = export_bpf(ctx, &prog);
+	if (n_insns < 0)
+		return n_insns;
 	for (size_t i = 0; i < n; i++) {
 		struct seccomp_data d = {.nr = calls[i].nr, .arch = calls[i].arch};
 		memcpy(d.args, calls[i].args, sizeof(d.args));
-		r = bpf_run(prog, (size_t)size / sizeof(*prog), &d, &ret_actions[i]);
+		r = bpf_run(prog, (size_t)n_insns, &d, &ret_actions[i]);
 		if (r < 0)
 			return r;
 	}

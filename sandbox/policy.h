@@ -43,6 +43,7 @@ policy_freep(struct policy **p)
  * and x32 syscall is NOTIFY too (named, then killed); any other architecture is
  * SCMP_ACT_KILL_PROCESS. Stores a new context in *ret (release with seccomp_release()).
  * Returns 0 or -errno. */
+/* (Addition:) -E2BIG when the program would exceed the kernel's BPF_MAXINSNS instructions. */
 int policy_compile(const struct policy *p, scmp_filter_ctx *ret);
 
 /* True if @syscall may never be allowed by any policy (ptrace, mount, bpf, keyctl, ...). */
@@ -57,9 +58,11 @@ const char *policy_name(const struct policy *p);
 /* Additions (the functions above are the fixed interface). */
 
 /* Re-runs the lint over every rule of @p: never-allowed calls, unconditional or insufficiently
- * conditioned clone/ioctl/socket/personality, conflicting actions. policy_load() and
- * policy_parse() already lint, so this returns 0 for any policy they produced; it exists for
- * `gradebox policy check` and as a fuzz invariant. Returns 0, or -EINVAL with *reterr filled. */
+ * conditioned clone/ioctl/socket/personality, conflicting actions, and range comparisons
+ * (!= < <= > >=) in a call with several rules, which libseccomp 2.5.4 cannot merge (it never
+ * returns). policy_load() and policy_parse() already lint, so this returns 0 for any policy
+ * they produced; it exists for `gradebox policy check` and as a fuzz invariant. Returns 0, or
+ * -EINVAL with *reterr filled. */
 int policy_lint(const struct policy *p, struct policy_error *reterr);
 
 /* True if any allow rule of @p (conditional or not) names @syscall. */
