@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define MAX_BINDS 64
-#define MAX_ENV   256
+#define MAX_ENV	  256
 
 const char *
 cli_policy_dir(char *buf, size_t size)
@@ -48,7 +48,8 @@ run_usage(FILE *f)
 	fputs("usage: gradebox run [OPTIONS] -- PROGRAM [ARGS...]\n"
 	      "\n"
 	      "  --image DIR           read-only lower layer (default: host-derived base image)\n"
-	      "  --layer DIR           extra read-only layer above the image (repeatable, top first)\n"
+	      "  --layer DIR           extra read-only layer above the image (repeatable, top "
+	      "first)\n"
 	      "  --workdir DIR         keep the writable layer in DIR/upper (default: tmpfs)\n"
 	      "  --chdir DIR           working directory inside (default: /box)\n"
 	      "  --bind-ro SRC:DST     read-only bind mount (repeatable)\n"
@@ -79,7 +80,8 @@ result_to_json(const struct run_result *r)
 {
 	json_t *j = json_object();
 	json_object_set_new(j, "status", json_string(run_status_to_string(r->status)));
-	json_object_set_new(j, "exit_code", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(j, "exit_code",
+			    r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
 	json_object_set_new(j, "signal", r->signal ? json_integer(r->signal) : json_null());
 	json_object_set_new(j, "cpu_time_ms", json_integer((json_int_t)r->cpu_time_ms));
 	json_object_set_new(j, "wall_time_ms", json_integer((json_int_t)r->wall_time_ms));
@@ -108,7 +110,8 @@ parse_size_opt(const char *opt, const char *v, uint64_t *ret)
 	int r = util_parse_size(v, ret);
 	if (r < 0 || *ret == 0)
 		return log_error_errno(r < 0 ? r : -EINVAL,
-				       "%s: invalid size '%s' (expected e.g. 64M, 1G, 4096)", opt, v);
+				       "%s: invalid size '%s' (expected e.g. 64M, 1G, 4096)", opt,
+				       v);
 	return 0;
 }
 
@@ -141,9 +144,28 @@ open_file(const char *opt, const char *path, int flags)
 }
 
 enum {
-	OPT_IMAGE = 256, OPT_LAYER, OPT_WORKDIR, OPT_CHDIR, OPT_BIND_RO, OPT_ENV, OPT_MEMORY,
-	OPT_CPU, OPT_WALL, OPT_PIDS, OPT_OUTPUT, OPT_FSIZE, OPT_DISK, OPT_NOFILE, OPT_POLICY,
-	OPT_STDIN, OPT_STDOUT, OPT_STDERR, OPT_RESULT, OPT_QUIET, OPT_TIMING, OPT_HELP,
+	OPT_IMAGE = 256,
+	OPT_LAYER,
+	OPT_WORKDIR,
+	OPT_CHDIR,
+	OPT_BIND_RO,
+	OPT_ENV,
+	OPT_MEMORY,
+	OPT_CPU,
+	OPT_WALL,
+	OPT_PIDS,
+	OPT_OUTPUT,
+	OPT_FSIZE,
+	OPT_DISK,
+	OPT_NOFILE,
+	OPT_POLICY,
+	OPT_STDIN,
+	OPT_STDOUT,
+	OPT_STDERR,
+	OPT_RESULT,
+	OPT_QUIET,
+	OPT_TIMING,
+	OPT_HELP,
 };
 
 int
@@ -222,7 +244,8 @@ cmd_run(int argc, char **argv)
 			if (c.n_binds >= MAX_BINDS)
 				return log_error("--bind-ro: at most %d binds", MAX_BINDS), 2;
 			if (!colon || colon == optarg || colon[1] != '/')
-				return log_error("--bind-ro: expected SRC:/DST, got '%s'", optarg), 2;
+				return log_error("--bind-ro: expected SRC:/DST, got '%s'", optarg),
+				       2;
 			*colon = 0;
 			char *src = realpath(optarg, NULL);
 			if (!src)
@@ -279,12 +302,14 @@ cmd_run(int argc, char **argv)
 			c.stdin_fd = in_fd;
 			break;
 		case OPT_STDOUT:
-			if ((out_fd = open_file("--stdout", optarg, O_WRONLY | O_CREAT | O_TRUNC)) < 0)
+			if ((out_fd = open_file("--stdout", optarg, O_WRONLY | O_CREAT | O_TRUNC)) <
+			    0)
 				return 2;
 			c.stdout_fd = out_fd;
 			break;
 		case OPT_STDERR:
-			if ((err_fd = open_file("--stderr", optarg, O_WRONLY | O_CREAT | O_TRUNC)) < 0)
+			if ((err_fd = open_file("--stderr", optarg, O_WRONLY | O_CREAT | O_TRUNC)) <
+			    0)
 				return 2;
 			c.stderr_fd = err_fd;
 			break;
@@ -368,8 +393,8 @@ cmd_run(int argc, char **argv)
 		for (int i = 1; i < _RUN_STEP_MAX; i++) {
 			if (!res.step_ns[i])
 				continue;
-			fprintf(stderr, "gradebox: timing %-10s +%6" PRIu64 " us\n", run_step_to_string(i),
-				(res.step_ns[i] - prev) / 1000);
+			fprintf(stderr, "gradebox: timing %-10s +%6" PRIu64 " us\n",
+				run_step_to_string(i), (res.step_ns[i] - prev) / 1000);
 			prev = res.step_ns[i];
 		}
 		fprintf(stderr, "gradebox: timing %-10s  %6" PRIu64 " us\n", "total",

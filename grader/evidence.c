@@ -66,7 +66,8 @@ walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 		struct stat st;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", prefix, de->d_name) >= sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", prefix, de->d_name) >=
+		    sizeof(path))
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
@@ -99,7 +100,8 @@ walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
 			}
 			archive_entry_set_size(e, (la_int64_t)size);
 			r = archive_write_header(w->a, e) == ARCHIVE_OK ? 0 : -EIO;
-			int f = size ? openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+			int f = size ? openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+				     : -1;
 			char buf[65536];
 			uint64_t left = size;
 			while (r == 0 && f >= 0 && left > 0) {
@@ -143,8 +145,8 @@ evidence_snapshot(int upper_dirfd, const struct evidence_info *info, const char 
 		return -EIO;
 	}
 	json_t *v = json_pack("{s:s, s:i, s:s, s:[I,I,I,I,I,I]}", "syscall", info->syscall, "pid",
-			      info->pid, "step", info->step ? info->step : "",
-			      "args", (json_int_t)info->args[0], (json_int_t)info->args[1],
+			      info->pid, "step", info->step ? info->step : "", "args",
+			      (json_int_t)info->args[0], (json_int_t)info->args[1],
 			      (json_int_t)info->args[2], (json_int_t)info->args[3],
 			      (json_int_t)info->args[4], (json_int_t)info->args[5]);
 	char *vj = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
@@ -158,7 +160,8 @@ evidence_snapshot(int upper_dirfd, const struct evidence_info *info, const char 
 	if (r == 0 && upper_dirfd >= 0)
 		r = walk_dir(&w, upper_dirfd, "upper", 0);
 	if (r == 0 && w.truncated)
-		r = add_bytes(a, "TRUNCATED.txt", "some files exceeded the evidence size limit\n", 44);
+		r = add_bytes(a, "TRUNCATED.txt", "some files exceeded the evidence size limit\n",
+			      44);
 	if (archive_write_close(a) != ARCHIVE_OK && r == 0)
 		r = -EIO;
 	archive_write_free(a);

@@ -7,11 +7,11 @@
 #include <stdint.h>
 
 struct evidence_info {
-	const char *syscall;      /* borrowed */
-	const uint64_t *args;     /* borrowed, six */
+	const char *syscall;  /* borrowed */
+	const uint64_t *args; /* borrowed, six */
 	int pid;
 	const char *process_tree; /* borrowed */
-	const char *step;         /* "build", "test t3", ... */
+	const char *step;	  /* "build", "test t3", ... */
 };
 
 /* Archives the tree under @upper_dirfd (borrowed; symlinks stored as links, never followed;

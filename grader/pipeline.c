@@ -20,12 +20,24 @@
 
 /* Server defaults for what a spec leaves unset. */
 static const struct assignment_limits run_defaults = {
-	.cpu_time_ms = 2000, .wall_time_ms = 6000,  .memory = 256ULL << 20, .pids = 32,
-	.output = 1ULL << 20, .disk = 64ULL << 20, .file_size = 16ULL << 20, .open_files = 64,
+	.cpu_time_ms = 2000,
+	.wall_time_ms = 6000,
+	.memory = 256ULL << 20,
+	.pids = 32,
+	.output = 1ULL << 20,
+	.disk = 64ULL << 20,
+	.file_size = 16ULL << 20,
+	.open_files = 64,
 };
 static const struct assignment_limits build_defaults = {
-	.cpu_time_ms = 30000, .wall_time_ms = 60000, .memory = 512ULL << 20, .pids = 64,
-	.output = 1ULL << 20,  .disk = 128ULL << 20, .file_size = 64ULL << 20, .open_files = 256,
+	.cpu_time_ms = 30000,
+	.wall_time_ms = 60000,
+	.memory = 512ULL << 20,
+	.pids = 64,
+	.output = 1ULL << 20,
+	.disk = 128ULL << 20,
+	.file_size = 64ULL << 20,
+	.open_files = 256,
 };
 
 #define PICK(a, b) ((a) ? (a) : (b))
@@ -98,11 +110,11 @@ read_tail(const char *path, size_t cap)
 struct job {
 	const struct pipeline_config *cfg;
 	const struct assignment *a;
-	struct run_slot *slot; /* owned */
+	struct run_slot *slot;			   /* owned */
 	struct policy *p_unpack, *p_build, *p_run; /* owned */
-	char scratch[512];      /* the job's scratch tmpfs */
-	char unpack_upper[600]; /* the submission's layer */
-	char build_upper[600];  /* the build output's layer */
+	char scratch[512];			   /* the job's scratch tmpfs */
+	char unpack_upper[600];			   /* the submission's layer */
+	char build_upper[600];			   /* the build output's layer */
 	bool built;
 };
 
@@ -138,8 +150,11 @@ static void
 on_violation(const struct run_violation *v, void *userdata)
 {
 	struct incident *x = userdata;
-	struct evidence_info info = {.syscall = v->syscall, .args = v->args, .pid = v->pid,
-				     .process_tree = v->process_tree, .step = x->step};
+	struct evidence_info info = {.syscall = v->syscall,
+				     .args = v->args,
+				     .pid = v->pid,
+				     .process_tree = v->process_tree,
+				     .step = x->step};
 	if (!x->cfg->evidence_dir)
 		return;
 	int r = evidence_snapshot(v->upper_dirfd, &info, x->cfg->evidence_dir, 16ULL << 20,
@@ -178,8 +193,13 @@ step_unpack(struct job *j, const char *tarball, struct pipeline_result *res)
 			 strerror(errno));
 		return VERDICT_IE;
 	}
-	char *argv[] = {strdupa("/.gradebox/gradebox"), strdupa("unpack-helper"), strdupa("--max-bytes"),
-			maxb, strdupa("--max-entries"), maxe, NULL};
+	char *argv[] = {strdupa("/.gradebox/gradebox"),
+			strdupa("unpack-helper"),
+			strdupa("--max-bytes"),
+			maxb,
+			strdupa("--max-entries"),
+			maxe,
+			NULL};
 	struct run_bind bind = {.src = j->cfg->self_exe, .dst = "/.gradebox/gradebox"};
 	base_config(j, &rc);
 	/* Our own tool, not the student's toolchain: always the host-derived image. */
@@ -210,15 +230,16 @@ step_unpack(struct job *j, const char *tarball, struct pipeline_result *res)
 	}
 	if (res->unpack.status == RUN_SV) {
 		snprintf(res->message, sizeof(res->message),
-			 "the archive made the unpacker call %s (denied)", res->unpack.denied_syscall);
+			 "the archive made the unpacker call %s (denied)",
+			 res->unpack.denied_syscall);
 		return VERDICT_SV;
 	}
 	_cleanup_free_ char *line = read_capped(outp, 8192, NULL, NULL);
 	json_t *jr = line ? json_loads(line, 0, NULL) : NULL;
 	if (!jr) {
 		/* No verdict line: the unpacker was killed by a limit (a bomb) or crashed. */
-		snprintf(res->message, sizeof(res->message), "submission rejected: %s while unpacking",
-			 res->unpack.message);
+		snprintf(res->message, sizeof(res->message),
+			 "submission rejected: %s while unpacking", res->unpack.message);
 		/* CPU, memory or output limits: the archive made the unpacker work too hard (a
 		 * bomb), the student's doing. A wall-clock kill with little CPU used means the
 		 * grader stalled: not the student's fault, so IE and the job is retried. */
@@ -297,7 +318,8 @@ step_build(struct job *j, struct pipeline_result *res)
 	int r = run_sandbox(&rc, &res->build);
 	res->build_output = read_capped(logp, PIPELINE_BUILD_LOG_CAP, NULL, NULL);
 	if (r < 0) {
-		snprintf(res->message, sizeof(res->message), "build sandbox failed: %s", strerror(-r));
+		snprintf(res->message, sizeof(res->message), "build sandbox failed: %s",
+			 strerror(-r));
 		return VERDICT_IE;
 	}
 	enum verdict v = verdict_from_build(res->build.status);
@@ -326,8 +348,8 @@ check_output(struct job *j, const struct assignment_test *t, const char *outp, c
 		snprintf(p, sizeof(p), "%s/%s", a->dir, t->expected);
 		exp_buf = read_capped(p, 64ULL << 20, NULL, &exp_len);
 		if (!exp_buf) {
-			snprintf(pt->message, sizeof(pt->message), "cannot read expected output '%s'",
-				 t->expected);
+			snprintf(pt->message, sizeof(pt->message),
+				 "cannot read expected output '%s'", t->expected);
 			*ret_ie = true;
 			return false;
 		}
@@ -350,8 +372,8 @@ check_output(struct job *j, const struct assignment_test *t, const char *outp, c
 		r = checker_tokens(exp, exp_len, got, got_len, msg, sizeof(msg));
 		break;
 	case ASSIGNMENT_CHECKER_FLOAT:
-		r = checker_float(exp, exp_len, got, got_len, a->float_abs_tol, a->float_rel_tol, msg,
-				  sizeof(msg));
+		r = checker_float(exp, exp_len, got, got_len, a->float_abs_tol, a->float_rel_tol,
+				  msg, sizeof(msg));
 		break;
 	case ASSIGNMENT_CHECKER_PROGRAM: {
 		/* The staff's checker is code too: it runs in a sandbox of its own, seeing only the
@@ -522,7 +544,8 @@ pipeline_grade(const struct pipeline_config *cfg, const struct assignment *a, co
 		goto out;
 	r = run_slot_acquire(cfg->state_dir, &j.slot);
 	if (r < 0) {
-		snprintf(res->message, sizeof(res->message), "no free sandbox slot: %s", strerror(-r));
+		snprintf(res->message, sizeof(res->message), "no free sandbox slot: %s",
+			 strerror(-r));
 		goto out;
 	}
 
@@ -586,15 +609,16 @@ pipeline_result_clear(struct pipeline_result *r)
 static json_t *
 run_to_json(const struct run_result *r)
 {
-	json_t *j = json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:s}", "status",
-			      run_status_to_string(r->status) ? run_status_to_string(r->status) : "XX",
-			      "exit_code", r->exit_code, "signal", r->signal, "cpu_ms",
-			      (json_int_t)r->cpu_time_ms, "wall_ms", (json_int_t)r->wall_time_ms,
-			      "memory_kb", (json_int_t)r->memory_peak_kb, "output_bytes",
-			      (json_int_t)r->output_bytes, "denied_syscall", r->denied_syscall,
-			      "message", r->message);
+	json_t *j = json_pack(
+		"{s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:s}", "status",
+		run_status_to_string(r->status) ? run_status_to_string(r->status) : "XX",
+		"exit_code", r->exit_code, "signal", r->signal, "cpu_ms",
+		(json_int_t)r->cpu_time_ms, "wall_ms", (json_int_t)r->wall_time_ms, "memory_kb",
+		(json_int_t)r->memory_peak_kb, "output_bytes", (json_int_t)r->output_bytes,
+		"denied_syscall", r->denied_syscall, "message", r->message);
 	if (j && r->pids_limit_hits)
-		json_object_set_new(j, "pids_limit_hits", json_integer((json_int_t)r->pids_limit_hits));
+		json_object_set_new(j, "pids_limit_hits",
+				    json_integer((json_int_t)r->pids_limit_hits));
 	if (j && r->status == RUN_SV) {
 		json_t *args = json_array();
 		for (int i = 0; i < 6; i++)
@@ -667,21 +691,21 @@ pipeline_result_to_json(const struct pipeline_result *r)
 		const struct pipeline_test *t = &r->tests[i];
 		json_t *jt = json_pack("{s:s, s:s, s:f, s:f, s:o, s:s, s:s, s:I, s:s}", "name",
 				       t->name, "verdict", verdict_to_string(t->verdict), "score",
-				       t->score, "max_score", t->max_score, "run", run_to_json(&t->run),
-				       "output_head", t->output_head ? t->output_head : "",
-				       "output_tail", t->output_tail ? t->output_tail : "",
-				       "output_bytes", (json_int_t)t->output_bytes, "message",
-				       t->message);
+				       t->score, "max_score", t->max_score, "run",
+				       run_to_json(&t->run), "output_head",
+				       t->output_head ? t->output_head : "", "output_tail",
+				       t->output_tail ? t->output_tail : "", "output_bytes",
+				       (json_int_t)t->output_bytes, "message", t->message);
 		json_object_set_new(jt, "evidence", evidence_to_json(&t->evidence));
 		json_array_append_new(tests, jt);
 	}
-	json_t *out = json_pack("{s:s, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "verdict",
-			 verdict_to_string(r->verdict), "score", r->score, "max_score", r->max_score,
-			 "message", r->message, "build_output",
-			 r->build_output ? r->build_output : "", "unpack", run_to_json(&r->unpack),
-			 "build", run_to_json(&r->build), "tests", tests, "unpacked_ms",
-			 (json_int_t)r->unpacked_ms, "built_ms", (json_int_t)r->built_ms,
-			 "finished_ms", (json_int_t)r->finished_ms);
+	json_t *out = json_pack("{s:s, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I}",
+				"verdict", verdict_to_string(r->verdict), "score", r->score,
+				"max_score", r->max_score, "message", r->message, "build_output",
+				r->build_output ? r->build_output : "", "unpack",
+				run_to_json(&r->unpack), "build", run_to_json(&r->build), "tests",
+				tests, "unpacked_ms", (json_int_t)r->unpacked_ms, "built_ms",
+				(json_int_t)r->built_ms, "finished_ms", (json_int_t)r->finished_ms);
 	if (out)
 		json_object_set_new(out, "build_evidence", evidence_to_json(&r->build_evidence));
 	return out;
@@ -722,10 +746,11 @@ pipeline_result_from_json(json_t *j, struct pipeline_result *r)
 		const char *name = NULL, *tv = NULL, *oh = NULL, *ot = NULL, *tm = NULL;
 		json_t *jr = NULL;
 		json_int_t ob = 0;
-		if (json_unpack(json_array_get(tests, i), "{s:s, s:s, s:F, s:F, s?o, s?s, s?s, s?I, s?s}",
-				"name", &name, "verdict", &tv, "score", &t->score, "max_score",
-				&t->max_score, "run", &jr, "output_head", &oh, "output_tail", &ot,
-				"output_bytes", &ob, "message", &tm) < 0)
+		if (json_unpack(json_array_get(tests, i),
+				"{s:s, s:s, s:F, s:F, s?o, s?s, s?s, s?I, s?s}", "name", &name,
+				"verdict", &tv, "score", &t->score, "max_score", &t->max_score,
+				"run", &jr, "output_head", &oh, "output_tail", &ot, "output_bytes",
+				&ob, "message", &tm) < 0)
 			return -EBADMSG;
 		enum verdict tvv = verdict_from_string(tv);
 		if (tvv < 0)
@@ -733,7 +758,8 @@ pipeline_result_from_json(json_t *j, struct pipeline_result *r)
 		snprintf(t->name, sizeof(t->name), "%s", name);
 		t->verdict = tvv;
 		run_from_json(jr, &t->run);
-		evidence_from_json(json_object_get(json_array_get(tests, i), "evidence"), &t->evidence);
+		evidence_from_json(json_object_get(json_array_get(tests, i), "evidence"),
+				   &t->evidence);
 		t->output_head = oh ? strdup(oh) : NULL;
 		t->output_tail = ot && *ot ? strdup(ot) : NULL;
 		t->output_bytes = (uint64_t)ob;

@@ -13,19 +13,19 @@
 struct assignment;
 
 struct pipeline_config {
-	const char *state_dir;   /* NULL: /run/gradebox */
-	const char *policy_dir;  /* policies/ */
-	const char *self_exe;    /* the gradebox binary, bound into the unpack sandbox */
-	const char *image;       /* toolchain image; NULL: the host-derived base image */
-	const char *scratch_dir; /* where the worker's scratch tmpfs goes (already mounted) */
+	const char *state_dir;	    /* NULL: /run/gradebox */
+	const char *policy_dir;	    /* policies/ */
+	const char *self_exe;	    /* the gradebox binary, bound into the unpack sandbox */
+	const char *image;	    /* toolchain image; NULL: the host-derived base image */
+	const char *scratch_dir;    /* where the worker's scratch tmpfs goes (already mounted) */
 	uint64_t max_archive_bytes; /* decompressed total, unpack limit */
 	uint64_t max_entries;
-	const char *evidence_dir;   /* where incident snapshots go; NULL: none */
+	const char *evidence_dir; /* where incident snapshots go; NULL: none */
 };
 
 /* An incident snapshot taken when a step was killed for a security violation. */
 struct pipeline_evidence {
-	char file[80];   /* "<sha256>.tar.gz" in the evidence dir, "" if none */
+	char file[80]; /* "<sha256>.tar.gz" in the evidence dir, "" if none */
 	char sha256[65];
 };
 
@@ -41,17 +41,17 @@ struct pipeline_test {
 	struct pipeline_evidence evidence; /* SV only */
 };
 
-#define PIPELINE_OUTPUT_CAP 4096
+#define PIPELINE_OUTPUT_CAP    4096
 #define PIPELINE_BUILD_LOG_CAP 65536
 
 struct pipeline_result {
 	enum verdict verdict;
 	double score, max_score;
 	char message[512];
-	char *build_output;          /* owned: compiler stdout+stderr, capped */
+	char *build_output; /* owned: compiler stdout+stderr, capped */
 	struct run_result unpack, build;
 	struct pipeline_evidence build_evidence; /* SV during the build */
-	struct pipeline_test *tests; /* owned */
+	struct pipeline_test *tests;		 /* owned */
 	size_t n_tests;
 	uint64_t unpacked_ms, built_ms, finished_ms; /* wall clock (ms since epoch) per phase */
 };

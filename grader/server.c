@@ -37,20 +37,20 @@
 struct server;
 
 struct slot {
-	struct server *srv;    /* borrowed */
+	struct server *srv; /* borrowed */
 	unsigned index;
 	bool busy;
-	pid_t pid;             /* the worker */
-	int pidfd;             /* owned */
-	int out_fd;            /* owned: read end of the result pipe */
-	struct event *ev_pid;  /* owned */
-	struct event *ev_out;  /* owned */
-	struct evbuffer *buf;  /* owned: the result JSON as it arrives */
+	pid_t pid;	      /* the worker */
+	int pidfd;	      /* owned */
+	int out_fd;	      /* owned: read end of the result pipe */
+	struct event *ev_pid; /* owned */
+	struct event *ev_out; /* owned */
+	struct evbuffer *buf; /* owned: the result JSON as it arrives */
 	bool exited, eof;
 	int wait_status;
 	uint64_t started_ns;
 	uint64_t last_heartbeat_ns;
-	struct queue_job job;  /* owned while busy */
+	struct queue_job job; /* owned while busy */
 };
 
 struct server {
@@ -159,7 +159,8 @@ on_worker_exit(evutil_socket_t fd, short what, void *arg)
 	siginfo_t si = {0};
 	(void)fd;
 	(void)what;
-	if (waitid((idtype_t)P_PIDFD, (id_t)sl->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+	if (waitid((idtype_t)P_PIDFD, (id_t)sl->pidfd, &si, WEXITED | WNOHANG) < 0 ||
+	    si.si_pid == 0)
 		return;
 	sl->exited = true;
 	sl->wait_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
@@ -178,10 +179,14 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 
 	if (ie || pipeline_result_from_json(j, &res) < 0 || res.verdict == VERDICT_IE) {
 		/* The grader failed, not the student: retry while attempts are left. */
-		const char *why = ie ? ie : res.message[0] ? res.message : "malformed worker result";
+		const char *why = ie		   ? ie
+				  : res.message[0] ? res.message
+						   : "malformed worker result";
 		r = queue_fail(s->db, &sl->job, why, false, &requeued);
 		log_warning("job %" PRIi64 ": internal error (%s)%s", sl->job.id, why,
-			    r < 0 ? ", not recorded" : requeued ? ", requeued" : ", failed");
+			    r < 0      ? ", not recorded"
+			    : requeued ? ", requeued"
+				       : ", failed");
 		pipeline_result_clear(&res);
 		return;
 	}
@@ -230,11 +235,11 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 		n_ev++;
 	}
 	if (res.build.status == RUN_SV) {
-		json_t *d = json_pack("{s:s, s:s, s:i, s:b, s:s, s:s, s:s}", "step", "build", "syscall",
-				      res.build.denied_syscall, "pid", res.build.denied_pid, "frozen",
-				      res.build.frozen, "process_tree", res.build.process_tree,
-				      "evidence", res.build_evidence.file, "evidence_sha256",
-				      res.build_evidence.sha256);
+		json_t *d = json_pack(
+			"{s:s, s:s, s:i, s:b, s:s, s:s, s:s}", "step", "build", "syscall",
+			res.build.denied_syscall, "pid", res.build.denied_pid, "frozen",
+			res.build.frozen, "process_tree", res.build.process_tree, "evidence",
+			res.build_evidence.file, "evidence_sha256", res.build_evidence.sha256);
 		ev_text[n_ev] = json_dumps(d, JSON_COMPACT);
 		json_decref(d);
 		ev[n_ev].kind = "violation";
@@ -249,7 +254,8 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 		case RUN_SV: {
 			json_t *args = json_array();
 			for (int k = 0; k < 6; k++)
-				json_array_append_new(args, json_integer((json_int_t)t->run.denied_args[k]));
+				json_array_append_new(
+					args, json_integer((json_int_t)t->run.denied_args[k]));
 			d = json_pack("{s:s, s:s, s:o, s:i, s:b, s:s, s:s, s:s}", "test", t->name,
 				      "syscall", t->run.denied_syscall, "args", args, "pid",
 				      t->run.denied_pid, "frozen", t->run.frozen, "process_tree",
@@ -278,9 +284,9 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 		}
 		if (kind && !d)
 			d = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "test", t->name, "status",
-				      run_status_to_string(t->run.status), "message", t->run.message,
-				      "cpu_ms", (json_int_t)t->run.cpu_time_ms, "wall_ms",
-				      (json_int_t)t->run.wall_time_ms, "memory_kb",
+				      run_status_to_string(t->run.status), "message",
+				      t->run.message, "cpu_ms", (json_int_t)t->run.cpu_time_ms,
+				      "wall_ms", (json_int_t)t->run.wall_time_ms, "memory_kb",
 				      (json_int_t)t->run.memory_peak_kb);
 		if (kind && d && n_ev < max_ev) {
 			ev_text[n_ev] = json_dumps(d, JSON_COMPACT);
@@ -547,13 +553,16 @@ serve_usage(FILE *f)
 {
 	fputs("usage: gradebox serve [OPTIONS]\n"
 	      "\n"
-	      "  --data-dir DIR       database, blobs, token (default $GRADEBOX_DATA or /var/lib/gradebox)\n"
+	      "  --data-dir DIR       database, blobs, token (default $GRADEBOX_DATA or "
+	      "/var/lib/gradebox)\n"
 	      "  --bind ADDR          listen address (default 127.0.0.1)\n"
 	      "  --port N             HTTP port (default 8470)\n"
 	      "  --slots N            concurrent grading jobs (default: number of cores)\n"
-	      "  --lease SECONDS      job lease; a dead server's jobs are retried after it (default 30)\n"
+	      "  --lease SECONDS      job lease; a dead server's jobs are retried after it "
+	      "(default 30)\n"
 	      "  --drain-timeout S    on SIGTERM, wait this long for running jobs (default 60)\n"
-	      "  --image DIR          toolchain image for builds and tests (default: host-derived)\n"
+	      "  --image DIR          toolchain image for builds and tests (default: "
+	      "host-derived)\n"
 	      "  --schema-dir DIR     SQL migrations (default: schema/ next to the binary)\n"
 	      "  --max-body SIZE      largest request body (default 64M)\n",
 	      f);
@@ -588,8 +597,8 @@ cmd_serve(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct server s = {.bind = "127.0.0.1", .port = 8470, .lease_ms = 30000,
-			   .drain_timeout_ms = 60000};
+	struct server s = {
+		.bind = "127.0.0.1", .port = 8470, .lease_ms = 30000, .drain_timeout_ms = 60000};
 	const char *data = getenv("GRADEBOX_DATA");
 	uint64_t v, max_body = 64ULL << 20;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -696,8 +705,12 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	evhttp_set_max_body_size(s.http, (ev_ssize_t)max_body);
 	evhttp_set_timeout(s.http, 30);
-	s.api = (struct api_context){.db = s.db, .data_dir = s.data_dir, .token = s.token,
-				     .max_body = max_body, .wake = api_wake, .health = api_health,
+	s.api = (struct api_context){.db = s.db,
+				     .data_dir = s.data_dir,
+				     .token = s.token,
+				     .max_body = max_body,
+				     .wake = api_wake,
+				     .health = api_health,
 				     .cancelled = api_cancelled,
 				     .arg = &s};
 	if ((r = api_register(s.http, &s.api)) < 0) {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const names[_VERDICT_MAX] = {
-	[VERDICT_AC] = "AC", [VERDICT_WA] = "WA",   [VERDICT_CE] = "CE",  [VERDICT_TLE] = "TLE",
+	[VERDICT_AC] = "AC",   [VERDICT_WA] = "WA",   [VERDICT_CE] = "CE", [VERDICT_TLE] = "TLE",
 	[VERDICT_MLE] = "MLE", [VERDICT_OLE] = "OLE", [VERDICT_RE] = "RE", [VERDICT_SG] = "SG",
 	[VERDICT_SV] = "SV",   [VERDICT_RJ] = "RJ",   [VERDICT_IE] = "IE",
 };
@@ -81,7 +81,7 @@ int
 verdict_severity(enum verdict v)
 {
 	static const int sev[_VERDICT_MAX] = {
-		[VERDICT_AC] = 0, [VERDICT_WA] = 1,  [VERDICT_RE] = 2,  [VERDICT_SG] = 3,
+		[VERDICT_AC] = 0,  [VERDICT_WA] = 1,  [VERDICT_RE] = 2,	 [VERDICT_SG] = 3,
 		[VERDICT_OLE] = 4, [VERDICT_TLE] = 5, [VERDICT_MLE] = 6, [VERDICT_CE] = 7,
 		[VERDICT_RJ] = 8,  [VERDICT_SV] = 9,  [VERDICT_IE] = 10,
 	};

@@ -23,9 +23,10 @@ caps_drop_all(uid_t uid, gid_t gid)
 		return -errno;
 	/* NOROOT: uid 0 gets no capabilities on exec; NO_SETUID_FIXUP off so setresuid() below
 	 * does clear the sets; all locked so the program cannot undo them. */
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
-					     SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+			  SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+			  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0)
 		return -errno;
 	/* KERNEL-NOTES trap 2: drop supplementary groups explicitly (setgroups is allowed here

@@ -88,10 +88,10 @@ copy_alternatives(int etcfd)
 static int
 build(const char *dir)
 {
-	static const char *const dirs[] = {"usr", "etc", "box", "tmp", "proc", "dev", "root", "var",
-					   "var/tmp", "home", "run"};
-	static const char *const links[][2] = {{"bin", "usr/bin"}, {"sbin", "usr/sbin"},
-					       {"lib", "usr/lib"},  {"lib64", "usr/lib64"},
+	static const char *const dirs[] = {"usr",  "etc", "box",     "tmp",  "proc", "dev",
+					   "root", "var", "var/tmp", "home", "run"};
+	static const char *const links[][2] = {{"bin", "usr/bin"},     {"sbin", "usr/sbin"},
+					       {"lib", "usr/lib"},     {"lib64", "usr/lib64"},
 					       {"lib32", "usr/lib32"}, {"libx32", "usr/libx32"}};
 	int r;
 

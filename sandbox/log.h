@@ -20,16 +20,16 @@ void log_set_ident(const char *ident);
 
 int log_internal(enum log_level level, int r, const char *fmt, ...) _printf_(3, 4);
 
-#define log_debug(...)   ((void)log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))
-#define log_info(...)    ((void)log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__))
-#define log_notice(...)  ((void)log_internal(LOG_LEVEL_NOTICE, 0, __VA_ARGS__))
+#define log_debug(...)	 ((void)log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))
+#define log_info(...)	 ((void)log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__))
+#define log_notice(...)	 ((void)log_internal(LOG_LEVEL_NOTICE, 0, __VA_ARGS__))
 #define log_warning(...) ((void)log_internal(LOG_LEVEL_WARNING, 0, __VA_ARGS__))
-#define log_error(...)   ((void)log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__))
+#define log_error(...)	 ((void)log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__))
 
-#define log_debug_errno(r, ...)   log_internal(LOG_LEVEL_DEBUG, (r), __VA_ARGS__)
-#define log_info_errno(r, ...)    log_internal(LOG_LEVEL_INFO, (r), __VA_ARGS__)
+#define log_debug_errno(r, ...)	  log_internal(LOG_LEVEL_DEBUG, (r), __VA_ARGS__)
+#define log_info_errno(r, ...)	  log_internal(LOG_LEVEL_INFO, (r), __VA_ARGS__)
 #define log_warning_errno(r, ...) log_internal(LOG_LEVEL_WARNING, (r), __VA_ARGS__)
-#define log_error_errno(r, ...)   log_internal(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
+#define log_error_errno(r, ...)	  log_internal(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
 
 /* Escapes student-controlled text for a log line: non-printable bytes become \xNN, the result
  * is cut at @max bytes. Writes into @buf (size @size) and returns it. */

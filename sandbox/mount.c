@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-#define STEP(s)                                                                                    \
-	do {                                                                                       \
-		*ret_step = (s);                                                                   \
+#define STEP(s)                  \
+	do {                     \
+		*ret_step = (s); \
 	} while (0)
 
 int
@@ -37,8 +37,8 @@ mount_tmpfs(const char *where, uint64_t size, uint64_t inodes, unsigned mode, un
 {
 	char opts[128];
 
-	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=%o",
-		 (unsigned long long)size, (unsigned long long)inodes, mode);
+	snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=%o", (unsigned long long)size,
+		 (unsigned long long)inodes, mode);
 	if (mount("tmpfs", where, "tmpfs", flags, opts) < 0)
 		return -errno;
 	return 0;
@@ -51,7 +51,8 @@ bind_ro(const char *src, const char *dst, bool recursive)
 {
 	if (mount(src, dst, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
 		return -errno;
-	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -94,7 +95,10 @@ make_dev(void)
 	static const struct {
 		const char *name;
 		unsigned maj, min;
-	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8},
+	} nodes[] = {{"null", 1, 3},
+		     {"zero", 1, 5},
+		     {"full", 1, 7},
+		     {"random", 1, 8},
 		     {"urandom", 1, 9}};
 	static const char *const links[][2] = {{"/proc/self/fd", "fd"},
 					       {"/proc/self/fd/0", "stdin"},

@@ -14,16 +14,16 @@ struct mount_bind {
 };
 
 struct mount_plan {
-	const char *staging;        /* an existing host directory to mount the staging tmpfs on */
-	const char *image;          /* lowest read-only layer */
-	bool bind_host_usr;         /* the base image: bind the host's /usr read-only on /usr */
-	const char *const *layers;  /* extra read-only layers above the image, top first, or NULL */
-	const char *workdir;        /* holds upper/ and work/; NULL: the staging tmpfs holds them */
-	uint64_t disk_bytes;        /* staging tmpfs (writable layer) and /tmp size */
-	uint64_t inodes;            /* inode limit of those tmpfs */
+	const char *staging;	   /* an existing host directory to mount the staging tmpfs on */
+	const char *image;	   /* lowest read-only layer */
+	bool bind_host_usr;	   /* the base image: bind the host's /usr read-only on /usr */
+	const char *const *layers; /* extra read-only layers above the image, top first, or NULL */
+	const char *workdir;	   /* holds upper/ and work/; NULL: the staging tmpfs holds them */
+	uint64_t disk_bytes;	   /* staging tmpfs (writable layer) and /tmp size */
+	uint64_t inodes;	   /* inode limit of those tmpfs */
 	const struct mount_bind *binds;
 	size_t n_binds;
-	uid_t box_uid;              /* host uid that owns /box (the sandbox user's mapped uid) */
+	uid_t box_uid; /* host uid that owns /box (the sandbox user's mapped uid) */
 	gid_t box_gid;
 };
 

@@ -86,8 +86,8 @@ ns_write_id_maps(pid_t pid, unsigned slot)
 int
 ns_lock_down(void)
 {
-	static const char *const knobs[] = {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup",
-					    "time"};
+	static const char *const knobs[] = {"user", "mnt", "pid",    "net",
+					    "ipc",  "uts", "cgroup", "time"};
 	for (size_t i = 0; i < ELEMENTSOF(knobs); i++) {
 		char path[96];
 		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", knobs[i]);

@@ -47,7 +47,7 @@
 
 #define DEFAULT_STATE_DIR   "/run/gradebox"
 #define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
-#define SETUP_EXIT          125 /* init's exit code when setup failed (reported over the socket) */
+#define SETUP_EXIT	    125 /* init's exit code when setup failed (reported over the socket) */
 
 static const char *const status_names[_RUN_STATUS_MAX] = {
 	[RUN_OK] = "OK", [RUN_RE] = "RE", [RUN_SG] = "SG", [RUN_TO] = "TO", [RUN_WT] = "WT",
@@ -63,11 +63,11 @@ run_status_to_string(enum run_status s)
 }
 
 static const char *const step_names[_RUN_STEP_MAX] = {
-	[RUN_STEP_START] = "start",       [RUN_STEP_PREPARED] = "prepared",
-	[RUN_STEP_CGROUP] = "cgroup",     [RUN_STEP_CLONED] = "cloned",
+	[RUN_STEP_START] = "start",	  [RUN_STEP_PREPARED] = "prepared",
+	[RUN_STEP_CGROUP] = "cgroup",	  [RUN_STEP_CLONED] = "cloned",
 	[RUN_STEP_ATTACHED] = "attached", [RUN_STEP_ROOT] = "root-built",
-	[RUN_STEP_EXEC] = "exec",         [RUN_STEP_EXITED] = "exited",
-	[RUN_STEP_DRAINED] = "drained",   [RUN_STEP_CLEANED] = "cleaned",
+	[RUN_STEP_EXEC] = "exec",	  [RUN_STEP_EXITED] = "exited",
+	[RUN_STEP_DRAINED] = "drained",	  [RUN_STEP_CLEANED] = "cleaned",
 };
 
 const char *
@@ -140,11 +140,11 @@ struct run_slot {
 
 enum msg_type {
 	MSG_SETUP_ERROR = 1, /* init or program: a setup step failed (step text, errno) */
-	MSG_MAP_ME,          /* init: I unshared the user ns, write my maps */
-	MSG_LISTENER,        /* program: the seccomp listener fd rides along (SCM_RIGHTS) */
-	MSG_STATUS,          /* init: the program's wait status */
+	MSG_MAP_ME,	     /* init: I unshared the user ns, write my maps */
+	MSG_LISTENER,	     /* program: the seccomp listener fd rides along (SCM_RIGHTS) */
+	MSG_STATUS,	     /* init: the program's wait status */
 	MSG_EXEC_FAILED,     /* program: execve failed (errno) */
-	MSG_UPPER,           /* init: the writable layer's upper dir fd rides along */
+	MSG_UPPER,	     /* init: the writable layer's upper dir fd rides along */
 };
 
 struct msg {
@@ -179,7 +179,9 @@ send_fd(int sock, enum msg_type type, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u = {0};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
@@ -198,7 +200,9 @@ recv_msg(int sock, struct msg *m, int *ret_fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	*ret_fd = -1;
 	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
@@ -233,8 +237,8 @@ struct child_args {
 static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin", env_home[] = "HOME=/box",
 	    env_tmp[] = "TMPDIR=/tmp", env_lang[] = "LANG=C.UTF-8", env_user[] = "USER=box",
 	    env_logname[] = "LOGNAME=box";
-static char *const default_env[] = {env_path, env_home, env_tmp, env_lang, env_user, env_logname,
-				    NULL};
+static char *const default_env[] = {env_path, env_home,	   env_tmp, env_lang,
+				    env_user, env_logname, NULL};
 
 static volatile sig_atomic_t program_pid;
 
@@ -269,7 +273,8 @@ program_exec(const struct child_args *a)
 
 	uint64_t cpu_s = (c->cpu_time_ms + 999) / 1000 + 1;
 	if ((r = set_rlimit(RLIMIT_NOFILE, c->open_files)) < 0 ||
-	    (r = set_rlimit(RLIMIT_FSIZE, c->file_size)) < 0 || (r = set_rlimit(RLIMIT_CORE, 0)) < 0 ||
+	    (r = set_rlimit(RLIMIT_FSIZE, c->file_size)) < 0 ||
+	    (r = set_rlimit(RLIMIT_CORE, 0)) < 0 ||
 	    /* Backstop only: the cgroup counter is the real CPU limit (one process could not
 	     * escape it by forking). */
 	    (r = set_rlimit(RLIMIT_CPU, cpu_s)) < 0 ||
@@ -396,10 +401,10 @@ init_main(const struct child_args *a)
 /* ---- the supervisor side ---- */
 
 struct stream {
-	int fd;          /* owned; read end of the pipe, -1 at EOF */
-	int out;         /* borrowed; where the bytes go, -1 to discard */
-	uint64_t total;  /* bytes produced */
-	uint64_t kept;   /* bytes written to out */
+	int fd;		/* owned; read end of the pipe, -1 at EOF */
+	int out;	/* borrowed; where the bytes go, -1 to discard */
+	uint64_t total; /* bytes produced */
+	uint64_t kept;	/* bytes written to out */
 };
 
 struct supervisor {
@@ -413,7 +418,7 @@ struct supervisor {
 	int upper_fd; /* owned: the writable layer's upper directory, for snapshots */
 	pid_t init_pid;
 	unsigned slot;
-	bool exited;    /* init was reaped */
+	bool exited; /* init was reaped */
 	bool killed;
 	bool got_status;
 	uint64_t cpu_base_ns; /* cgroup CPU at exec time: setup is not the student's */
@@ -515,7 +520,8 @@ handle_notification(struct supervisor *s)
 				 name ? name : "unknown");
 			if (!name)
 				snprintf(s->r->denied_syscall + strlen(s->r->denied_syscall),
-					 sizeof(s->r->denied_syscall) - strlen(s->r->denied_syscall),
+					 sizeof(s->r->denied_syscall) -
+						 strlen(s->r->denied_syscall),
 					 "(%d)", nr);
 			free(name);
 			memcpy(s->r->denied_args, req->data.args, sizeof(s->r->denied_args));
@@ -554,8 +560,8 @@ handle_msg(struct supervisor *s)
 		case MSG_SETUP_ERROR:
 			s->obs.setup_failed = true;
 			m.text[sizeof(m.text) - 1] = 0;
-			snprintf(s->setup_error, sizeof(s->setup_error), "sandbox setup failed: %s: %s",
-				 m.text, strerror(m.err));
+			snprintf(s->setup_error, sizeof(s->setup_error),
+				 "sandbox setup failed: %s: %s", m.text, strerror(m.err));
 			break;
 		case MSG_MAP_ME: {
 			MARK(s->r, RUN_STEP_ROOT);
@@ -563,7 +569,8 @@ handle_msg(struct supervisor *s)
 			if (w < 0) {
 				s->obs.setup_failed = true;
 				snprintf(s->setup_error, sizeof(s->setup_error),
-					 "sandbox setup failed: write uid/gid map: %s", strerror(-w));
+					 "sandbox setup failed: write uid/gid map: %s",
+					 strerror(-w));
 				kill_sandbox(s);
 			} else
 				(void)!write(s->sock, "M", 1);
@@ -738,7 +745,8 @@ static void
 fail(struct run_result *r, const char *what, int err)
 {
 	r->status = RUN_XX;
-	snprintf(r->message, sizeof(r->message), "%.180s: %s", what, strerror(err < 0 ? -err : err));
+	snprintf(r->message, sizeof(r->message), "%.180s: %s", what,
+		 strerror(err < 0 ? -err : err));
 }
 
 int
@@ -759,8 +767,14 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		return -EINVAL;
 	*r = (struct run_result){.status = RUN_XX};
 	MARK(r, RUN_STEP_START);
-	struct supervisor s = {.c = c, .r = r, .pidfd = -1, .sock = -1, .listener = -1, .upper_fd = -1,
-			       .out = {{.fd = -1, .out = c->stdout_fd}, {.fd = -1, .out = c->stderr_fd}}};
+	struct supervisor s = {
+		.c = c,
+		.r = r,
+		.pidfd = -1,
+		.sock = -1,
+		.listener = -1,
+		.upper_fd = -1,
+		.out = {{.fd = -1, .out = c->stdout_fd}, {.fd = -1, .out = c->stderr_fd}}};
 
 	const char *image = c->image;
 	if (!image) {
@@ -794,7 +808,8 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		return 0;
 	}
 	if (cgroup_check(cg_root, ver, err, sizeof(err)) < 0) {
-		snprintf(r->message, sizeof(r->message), "refusing to run without limits: %.200s", err);
+		snprintf(r->message, sizeof(r->message), "refusing to run without limits: %.200s",
+			 err);
 		return 0;
 	}
 	if (c->slot)
@@ -916,7 +931,8 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 
 	struct cgroup_stats st = {0};
 	if (cgroup_stats(cg, &st) == 0) {
-		uint64_t used = st.cpu_usage_ns > s.cpu_base_ns ? st.cpu_usage_ns - s.cpu_base_ns : 0;
+		uint64_t used =
+			st.cpu_usage_ns > s.cpu_base_ns ? st.cpu_usage_ns - s.cpu_base_ns : 0;
 		r->cpu_time_ms = used / 1000000ULL;
 		r->memory_peak_kb = st.memory_peak_bytes / 1024;
 		s.obs.oom_kills = st.oom_kills;
@@ -947,29 +963,30 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 			 r->denied_syscall);
 		break;
 	case RUN_OL:
-		snprintf(r->message, sizeof(r->message), "output limit of %" PRIu64 " bytes exceeded",
-			 c->output_limit);
+		snprintf(r->message, sizeof(r->message),
+			 "output limit of %" PRIu64 " bytes exceeded", c->output_limit);
 		break;
 	case RUN_ML:
 		snprintf(r->message, sizeof(r->message),
 			 "memory limit of %" PRIu64 " bytes exceeded (OOM kill)", c->memory_bytes);
 		break;
 	case RUN_TO:
-		snprintf(r->message, sizeof(r->message), "CPU time limit of %" PRIu64 " ms exceeded",
-			 c->cpu_time_ms);
+		snprintf(r->message, sizeof(r->message),
+			 "CPU time limit of %" PRIu64 " ms exceeded", c->cpu_time_ms);
 		break;
 	case RUN_WT:
-		snprintf(r->message, sizeof(r->message), "wall time limit of %" PRIu64 " ms exceeded",
-			 c->wall_time_ms);
+		snprintf(r->message, sizeof(r->message),
+			 "wall time limit of %" PRIu64 " ms exceeded", c->wall_time_ms);
 		break;
 	case RUN_SG:
 		if (!r->message[0])
-			snprintf(r->message, sizeof(r->message), "killed by signal %d (%s)", r->signal,
-				 strsignal(r->signal));
+			snprintf(r->message, sizeof(r->message), "killed by signal %d (%s)",
+				 r->signal, strsignal(r->signal));
 		break;
 	case RUN_RE:
 		if (!r->message[0])
-			snprintf(r->message, sizeof(r->message), "exited with code %d", r->exit_code);
+			snprintf(r->message, sizeof(r->message), "exited with code %d",
+				 r->exit_code);
 		break;
 	case RUN_OK:
 		snprintf(r->message, sizeof(r->message), "exited normally");

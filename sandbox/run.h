@@ -34,35 +34,36 @@ struct run_bind {
 
 /* What the supervisor hands to run_config.on_violation, while the sandbox is frozen. */
 struct run_violation {
-	const char *syscall;      /* "ptrace", "i386:getpid" */
-	const uint64_t *args;     /* six arguments */
-	pid_t pid;                /* host pid of the caller */
-	int upper_dirfd;          /* borrowed: the writable layer's upper directory, or -1 */
+	const char *syscall;	  /* "ptrace", "i386:getpid" */
+	const uint64_t *args;	  /* six arguments */
+	pid_t pid;		  /* host pid of the caller */
+	int upper_dirfd;	  /* borrowed: the writable layer's upper directory, or -1 */
 	const char *process_tree; /* "pid ppid state comm args" lines of every frozen process */
 };
 
 struct run_config {
-	const char *image;           /* read-only lower layer; NULL: host-derived base image */
-	const char *const *layers;   /* extra read-only layers above the image, top first; NULL-terminated or NULL */
-	const char *workdir;         /* holds upper/ and work/; NULL: fresh tmpfs of disk_bytes */
+	const char *image; /* read-only lower layer; NULL: host-derived base image */
+	const char *const *
+		layers; /* extra read-only layers above the image, top first; NULL-terminated or NULL */
+	const char *workdir;	      /* holds upper/ and work/; NULL: fresh tmpfs of disk_bytes */
 	const struct run_bind *binds; /* read-only bind mounts */
 	size_t n_binds;
-	char *const *argv;           /* program and arguments, borrowed */
-	char *const *envp;           /* environment, borrowed; NULL: a minimal one */
-	const char *cwd;             /* working directory inside; NULL: /box */
+	char *const *argv;	     /* program and arguments, borrowed */
+	char *const *envp;	     /* environment, borrowed; NULL: a minimal one */
+	const char *cwd;	     /* working directory inside; NULL: /box */
 	const struct policy *policy; /* borrowed; required */
-	const char *state_dir;       /* NULL: /run/gradebox (slot locks, base image, mount points) */
-	const char *cgroup_root;     /* NULL: /sys/fs/cgroup */
+	const char *state_dir;	 /* NULL: /run/gradebox (slot locks, base image, mount points) */
+	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
 	const struct run_slot *slot; /* borrowed; NULL: take a free slot for this run only */
 
-	uint64_t memory_bytes;  /* cgroup memory limit */
-	uint64_t cpu_time_ms;   /* cgroup CPU time limit (all processes) */
-	uint64_t wall_time_ms;  /* wall clock limit */
-	uint64_t pids;          /* cgroup pids.max */
-	uint64_t output_limit;  /* bytes per stream (stdout, stderr); more is cut and gives OL */
-	uint64_t file_size;     /* RLIMIT_FSIZE */
-	uint64_t disk_bytes;    /* size of the tmpfs writable layer and of /tmp */
-	uint64_t open_files;    /* RLIMIT_NOFILE */
+	uint64_t memory_bytes; /* cgroup memory limit */
+	uint64_t cpu_time_ms;  /* cgroup CPU time limit (all processes) */
+	uint64_t wall_time_ms; /* wall clock limit */
+	uint64_t pids;	       /* cgroup pids.max */
+	uint64_t output_limit; /* bytes per stream (stdout, stderr); more is cut and gives OL */
+	uint64_t file_size;    /* RLIMIT_FSIZE */
+	uint64_t disk_bytes;   /* size of the tmpfs writable layer and of /tmp */
+	uint64_t open_files;   /* RLIMIT_NOFILE */
 
 	/* Incident response: called once, on the first denied syscall, with every process of the
 	 * sandbox frozen (cgroup freezer) and before they are killed; NULL: just kill. */
@@ -81,16 +82,16 @@ void run_config_init(struct run_config *c);
 /* Where a run's time goes, for docs/performance.md and `gradebox run --timing`: monotonic
  * timestamps (ns) at each step, 0 when the step did not happen. */
 enum run_step {
-	RUN_STEP_START,     /* run_sandbox() entered */
-	RUN_STEP_PREPARED,  /* image, slot, policy compiled */
-	RUN_STEP_CGROUP,    /* cgroup created with limits */
-	RUN_STEP_CLONED,    /* clone3 returned in the supervisor */
-	RUN_STEP_ATTACHED,  /* the child is in the cgroup */
-	RUN_STEP_ROOT,      /* the child built its root and asked for its uid map */
-	RUN_STEP_EXEC,      /* the seccomp listener arrived: the program is about to exec */
-	RUN_STEP_EXITED,    /* init was reaped */
-	RUN_STEP_DRAINED,   /* pipes and socket at EOF */
-	RUN_STEP_CLEANED,   /* cgroup removed */
+	RUN_STEP_START,	   /* run_sandbox() entered */
+	RUN_STEP_PREPARED, /* image, slot, policy compiled */
+	RUN_STEP_CGROUP,   /* cgroup created with limits */
+	RUN_STEP_CLONED,   /* clone3 returned in the supervisor */
+	RUN_STEP_ATTACHED, /* the child is in the cgroup */
+	RUN_STEP_ROOT,	   /* the child built its root and asked for its uid map */
+	RUN_STEP_EXEC,	   /* the seccomp listener arrived: the program is about to exec */
+	RUN_STEP_EXITED,   /* init was reaped */
+	RUN_STEP_DRAINED,  /* pipes and socket at EOF */
+	RUN_STEP_CLEANED,  /* cgroup removed */
 	_RUN_STEP_MAX,
 };
 
@@ -98,36 +99,36 @@ const char *run_step_to_string(enum run_step s);
 
 struct run_result {
 	enum run_status status;
-	int exit_code;          /* valid when exited */
-	int signal;             /* valid when killed by a signal */
-	uint64_t cpu_time_ms;   /* from the cgroup, all processes of the sandbox */
+	int exit_code;	      /* valid when exited */
+	int signal;	      /* valid when killed by a signal */
+	uint64_t cpu_time_ms; /* from the cgroup, all processes of the sandbox */
 	uint64_t wall_time_ms;
 	uint64_t memory_peak_kb;
-	uint64_t output_bytes;  /* stdout + stderr, as produced (before cutting) */
+	uint64_t output_bytes; /* stdout + stderr, as produced (before cutting) */
 	bool output_truncated;
-	uint64_t pids_limit_hits; /* forks refused by the cgroup pids limit */
-	char denied_syscall[64]; /* SV: the call's name ("i386:getpid" for another ABI) */
-	uint64_t denied_args[6]; /* SV: its arguments */
-	pid_t denied_pid;        /* SV: pid inside the sandbox's pid namespace */
-	uint32_t host_uid_base;  /* first host uid of the sandbox's mapped range */
-	bool frozen;             /* SV: the sandbox was frozen for the incident snapshot */
-	char process_tree[2048]; /* SV: the frozen processes, one per line */
+	uint64_t pids_limit_hits;	 /* forks refused by the cgroup pids limit */
+	char denied_syscall[64];	 /* SV: the call's name ("i386:getpid" for another ABI) */
+	uint64_t denied_args[6];	 /* SV: its arguments */
+	pid_t denied_pid;		 /* SV: pid inside the sandbox's pid namespace */
+	uint32_t host_uid_base;		 /* first host uid of the sandbox's mapped range */
+	bool frozen;			 /* SV: the sandbox was frozen for the incident snapshot */
+	char process_tree[2048];	 /* SV: the frozen processes, one per line */
 	uint64_t step_ns[_RUN_STEP_MAX]; /* see enum run_step */
-	char message[256];      /* human-readable: why this status */
+	char message[256];		 /* human-readable: why this status */
 };
 
 /* What the supervisor observed; run_classify() turns it into a status. Pure, unit-tested. */
 struct run_observation {
-	bool setup_failed;       /* the child reported a setup error (XX) */
-	bool exited;             /* the program's wait status: exited */
+	bool setup_failed; /* the child reported a setup error (XX) */
+	bool exited;	   /* the program's wait status: exited */
 	int exit_code;
 	bool signaled;
 	int signal;
-	bool seccomp_denied;     /* a notification arrived */
-	uint64_t oom_kills;      /* cgroup counter delta */
-	bool cpu_limit_hit;      /* cgroup CPU usage reached the limit and we killed */
-	bool wall_limit_hit;     /* wall timer fired and we killed */
-	bool output_limit_hit;   /* a stream passed the limit and we killed */
+	bool seccomp_denied;   /* a notification arrived */
+	uint64_t oom_kills;    /* cgroup counter delta */
+	bool cpu_limit_hit;    /* cgroup CPU usage reached the limit and we killed */
+	bool wall_limit_hit;   /* wall timer fired and we killed */
+	bool output_limit_hit; /* a stream passed the limit and we killed */
 };
 
 /* Precedence (documented in docs/ARCHITECTURE.md): XX > SV > OL > ML > TO > WT > SG > RE > OK.
