@@ -728,8 +728,13 @@ supervise(struct supervisor *s)
 	}
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* @cgroup_fd >= 0 (cgroup v2): the child is born in its cgroup, no migration needed. */
 static pid_t
-clone3_sandbox(int *ret_pidfd)
+clone3_sandbox(int *ret_pidfd, int cgroup_fd)
 {
 	struct clone_args ca = {
 		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
@@ -737,6 +742,10 @@ clone3_sandbox(int *ret_pidfd)
 		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
 		.exit_signal = SIGCHLD,
 	};
+	if (cgroup_fd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgroup_fd;
+	}
 	/* Trap 3: clone3, not clone(), so flags and the exit signal are what we asked. */
 	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 }
@@ -890,7 +899,8 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 
 	MARK(r, RUN_STEP_CGROUP);
 	s.start_ns = util_now_ns();
-	pid_t pid = clone3_sandbox(&s.pidfd);
+	int cg_fd = cgroup_dirfd(cg);
+	pid_t pid = clone3_sandbox(&s.pidfd, cg_fd);
 	if (pid < 0) {
 		fail(r, "cannot create the sandbox namespaces", -errno);
 		goto out;
@@ -911,7 +921,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	s.out[1].fd = TAKE_FD(pe[0]);
 
 	MARK(r, RUN_STEP_CLONED);
-	rr = cgroup_attach(cg, pid);
+	rr = cg_fd >= 0 ? 0 : cgroup_attach(cg, pid);
 	MARK(r, RUN_STEP_ATTACHED);
 	if (rr < 0) {
 		s.obs.setup_failed = true;

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../lib.sh"
 GB_TIMEOUT=120
 
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
-plan 12
+plan 14
 
 gb_run -- /bin/true
 is_status OK "v2: /bin/true runs"
@@ -37,6 +37,15 @@ is_status OL "v2: output flood -> OL"
 gb_run -- /probes/try-syscall int80
 is_status SV "v2: int 0x80 -> SV"
 is "$(json_field "$GB_JSON" denied_syscall)" "i386:getpid" "v2: the i386 call is named"
+
+# The grading pipeline on v2: unpack, build and tests, each in its own sandbox.
+mkdir -p "$T/good"
+tar -C "$ROOT/submissions/sum/students/alice-good" -czf "$T/good/alice.tar.gz" .
+"$GB" grade --json "$ROOT/submissions/sum/assignment" "$T/good/alice.tar.gz" >"$T/grade.json" 2>"$T/grade.err" || true
+is "$(json_field "$T/grade.json" verdict)" "AC" "v2: the pipeline grades a good submission AC"
+tar -C "$ROOT/submissions/sum/students/mallory-ptrace" -czf "$T/good/mallory.tar.gz" .
+"$GB" grade --json "$ROOT/submissions/sum/assignment" "$T/good/mallory.tar.gz" >"$T/grade2.json" 2>>"$T/grade.err" || true
+is "$(json_field "$T/grade2.json" verdict)" "SV" "v2: ptrace in a test -> SV (frozen with cgroup.freeze, killed)"
 
 left=$(find /sys/fs/cgroup/gradebox -mindepth 1 -maxdepth 1 -type d -name 'box-*' 2>/dev/null | wc -l)
 is "$left" 0 "v2: no sandbox cgroup left behind"
