@@ -348,6 +348,22 @@ qparam(struct call *c, const char *key)
 	return evhttp_find_header(&c->query, key);
 }
 
+/* Who made the request, for audit rows: the role and the peer address. Staff share one token,
+ * so the address is all that tells two staff members apart. */
+static const char *
+actor(struct call *c, char *buf, size_t size)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+	char *addr = NULL; /* borrowed from @conn */
+	ev_uint16_t port = 0;
+
+	if (conn)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	snprintf(buf, size, "%s@%s", c->role == ROLE_STAFF ? "staff" : "student",
+		 addr ? addr : "?");
+	return buf;
+}
+
 /* Parses an id from a path segment or parameter. */
 static int
 parse_id(const char *s, int64_t *ret)
@@ -1025,7 +1041,8 @@ h_batch_add(struct call *c)
 	json_decref(j);
 	if (r < 0)
 		return;
-	r = db_batch_add(c->ctx->db, aid, "grade", "api", NULL, &bid);
+	char by[96];
+	r = queue_batch_add(c->ctx->db, aid, actor(c, by, sizeof(by)), &bid);
 	if (r < 0)
 		return reply_errno(c->req, r, "creating the batch");
 	reply_json(c->req, 201, json_pack("{s:I}", "batch_id", (json_int_t)bid));
@@ -1254,7 +1271,8 @@ h_job_cancel(struct call *c)
 
 	if (parse_id(c->seg[1], &id) < 0)
 		return reply_error(c->req, 404, "no job '%s'", c->seg[1]);
-	r = queue_cancel(c->ctx->db, id, "api");
+	char by[96];
+	r = queue_cancel(c->ctx->db, id, actor(c, by, sizeof(by)));
 	if (r == -ENOENT)
 		return reply_error(c->req, 404, "no job %" PRIi64, id);
 	if (r == -EALREADY)
@@ -1278,7 +1296,8 @@ h_submission_regrade(struct call *c)
 		return reply_error(c->req, 404, "no submission '%s'", c->seg[1]);
 	if (priority_param(c, &prio) < 0)
 		return;
-	r = queue_regrade(c->ctx->db, id, prio, 0, &jid);
+	char by[96];
+	r = queue_regrade_by(c->ctx->db, id, prio, 0, actor(c, by, sizeof(by)), &jid);
 	if (r == -ENOENT)
 		return reply_error(c->req, 404, "no submission %" PRIi64, id);
 	if (r < 0)
@@ -1299,7 +1318,8 @@ h_assignment_regrade(struct call *c)
 
 	if (priority_param(c, &prio) < 0 || find_assignment(c, c->seg[1], &aid) < 0)
 		return;
-	r = queue_regrade_assignment(c->ctx->db, aid, prio, "api", &bid, &n);
+	char by[96];
+	r = queue_regrade_assignment(c->ctx->db, aid, prio, actor(c, by, sizeof(by)), &bid, &n);
 	if (r < 0)
 		return reply_errno(c->req, r, "regrade");
 	log_info("api: regrading '%s': %zu jobs in batch %" PRIi64, c->seg[1], n, bid);
@@ -1516,6 +1536,181 @@ h_gradescope(struct call *c)
 	reply_json(c->req, 200, j);
 }
 
+/* --- audit trail and evidence ------------------------------------------------------------- */
+
+/* An optional integer parameter >= 0; replies 400 and returns -EINVAL if it is malformed. */
+static int
+int_param(struct call *c, const char *key, uint64_t max, int64_t *ret)
+{
+	const char *p = qparam(c, key);
+	uint64_t v;
+
+	*ret = 0;
+	if (!p)
+		return 0;
+	if (util_parse_u64(p, &v) < 0 || v > max) {
+		reply_error(c->req, 400, "%s: expected an integer in [0, %" PRIu64 "]", key, max);
+		return -EINVAL;
+	}
+	*ret = (int64_t)v;
+	return 0;
+}
+
+static int
+audit_row_cb(const struct db_audit_row *row, void *userdata)
+{
+	json_t *arr = userdata, *o = json_object(), *d;
+
+	if (!o)
+		return -ENOMEM;
+	/* The detail was valid JSON when written (CHECK json_valid); if someone edited it into
+	 * something jansson refuses, it is still shown, as a string. */
+	d = row->detail ? json_loads(row->detail, JSON_DECODE_ANY, NULL) : NULL;
+	json_object_set_new(o, "id", json_integer(row->id));
+	json_object_set_new(o, "ts", json_integer(row->ts));
+	json_object_set_new(o, "kind", jstr(row->kind));
+	json_object_set_new(o, "submission_id",
+			    row->submission_id ? json_integer(row->submission_id) : json_null());
+	json_object_set_new(o, "job_id", row->job_id ? json_integer(row->job_id) : json_null());
+	json_object_set_new(o, "student", jstr(row->student));
+	json_object_set_new(o, "detail", d ? d : jstr(row->detail));
+	json_object_set_new(o, "hash", jstr(row->hash));
+	json_object_set_new(o, "prev_hash", jstr(row->prev_hash));
+	return json_array_append_new(arr, o) < 0 ? -ENOMEM : 0;
+}
+
+static bool
+valid_kind(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* GET /api/audit?submission=ID&job=ID&student=LOGIN&kind=K&since=MS&until=MS&limit=N */
+static void
+h_audit_list(struct call *c)
+{
+	struct db_audit_filter f = {.student = qparam(c, "student"), .kind = qparam(c, "kind")};
+	int64_t limit;
+	json_t *arr;
+	int r;
+
+	if (int_param(c, "submission", INT64_MAX, &f.submission_id) < 0 ||
+	    int_param(c, "job", INT64_MAX, &f.job_id) < 0 ||
+	    int_param(c, "since", INT64_MAX, &f.since_ms) < 0 ||
+	    int_param(c, "until", INT64_MAX, &f.until_ms) < 0 ||
+	    int_param(c, "limit", DB_AUDIT_LIST_MAX, &limit) < 0)
+		return;
+	if (f.student && !api_valid_login(f.student))
+		return reply_error(c->req, 400,
+				   "student login must match [a-z0-9][a-z0-9._-]{0,63}");
+	if (f.kind && !valid_kind(f.kind))
+		return reply_error(c->req, 400, "kind: expected [a-z_]{1,64}");
+	f.limit = limit ? (int)limit : 1000;
+	arr = json_array();
+	if (!arr)
+		return reply_errno(c->req, -ENOMEM, "audit");
+	r = db_audit_list(c->ctx->db, &f, audit_row_cb, arr);
+	if (r < 0) {
+		json_decref(arr);
+		return reply_errno(c->req, r, "audit");
+	}
+	reply_json(c->req, 200, json_pack("{s:o}", "rows", arr));
+}
+
+/* GET /api/audit/verify: 200 either way; "ok" says whether the chain is intact. */
+static void
+h_audit_verify(struct call *c)
+{
+	char why[256] = "";
+	int64_t rows = 0, bad = 0;
+	int r = db_audit_check(c->ctx->db, &rows, &bad, why, sizeof(why));
+
+	if (r == -EBADMSG) {
+		log_warning("api: audit chain broken at row %" PRIi64 ": %s", bad, why);
+		return reply_json(c->req, 200,
+				  json_pack("{s:b, s:I, s:s}", "ok", 0, "first_bad_id",
+					    (json_int_t)bad, "reason", why));
+	}
+	if (r < 0)
+		return reply_errno(c->req, r, "audit verify");
+	reply_json(c->req, 200, json_pack("{s:b, s:I}", "ok", 1, "rows", (json_int_t)rows));
+}
+
+int
+api_valid_evidence_name(const char *s)
+{
+	/* Exactly what evidence_snapshot() writes: no '/', no '.', nothing to traverse with. */
+	if (!s || strlen(s) != 64 + strlen(".tar.gz") || strcmp(s + 64, ".tar.gz") != 0)
+		return 0;
+	for (size_t i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* GET /api/evidence/<sha256>.tar.gz: the snapshot of a frozen sandbox. Each download is an
+ * audit row: evidence holds what a student's program wrote, possibly other students' data. */
+static void
+h_evidence(struct call *c)
+{
+	const char *name = c->seg[1];
+	char path[PATH_MAX], by[96];
+	_cleanup_close_ int fd = -1;
+	struct evbuffer *out;
+	struct stat st;
+	int r;
+
+	if (!api_valid_evidence_name(name))
+		return reply_error(c->req, 404,
+				   "no evidence '%s' (names are <64 lowercase hex>.tar.gz)", name);
+	if (snprintf(path, sizeof(path), "%s/evidence/%s", c->ctx->data_dir, name) >=
+	    (int)sizeof(path))
+		return reply_errno(c->req, -ENAMETOOLONG, "evidence");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
+		return reply_error(c->req, 404, "no evidence %s", name);
+	if (fd < 0)
+		return reply_errno(c->req, -errno, "evidence");
+	if (fstat(fd, &st) < 0)
+		return reply_errno(c->req, -errno, "evidence");
+	if (!S_ISREG(st.st_mode))
+		return reply_error(c->req, 404, "no evidence %s", name);
+	_cleanup_free_ char *detail = NULL;
+	json_t *d = json_pack("{s:s, s:I, s:s}", "file", name, "size", (json_int_t)st.st_size,
+			      "by", actor(c, by, sizeof(by)));
+	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(d);
+	if (!detail)
+		return reply_errno(c->req, -ENOMEM, "evidence");
+	r = db_audit_record(c->ctx->db, "evidence_get", 0, 0, 0, detail);
+	if (r < 0)
+		return reply_errno(c->req, r, "recording the evidence download");
+	out = evbuffer_new();
+	if (!out)
+		return reply_errno(c->req, -ENOMEM, "evidence");
+	/* evbuffer_add_file() takes the fd, on failure too. */
+	if (evbuffer_add_file(out, TAKE_FD(fd), 0, st.st_size) < 0) {
+		evbuffer_free(out);
+		return reply_errno(c->req, -EIO, "evidence");
+	}
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	char disp[128];
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+	evhttp_add_header(h, "Content-Type", "application/gzip");
+	evhttp_add_header(h, "Content-Disposition", disp);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	log_info("api: evidence %s (%jd bytes) sent to %s", name, (intmax_t)st.st_size, by);
+	evhttp_send_reply(c->req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
 /* --- routing ------------------------------------------------------------------------------ */
 
 enum auth {
@@ -1549,6 +1744,9 @@ static const struct route routes[] = {
 	{EVHTTP_REQ_GET, "students/*/submissions", AUTH_STUDENT, h_student_submissions},
 	{EVHTTP_REQ_GET, "students/*/jobs/*", AUTH_STUDENT, h_student_job},
 	{EVHTTP_REQ_GET, "students/*/jobs/*/results", AUTH_STUDENT, h_student_job_results},
+	{EVHTTP_REQ_GET, "audit", AUTH_STAFF, h_audit_list},
+	{EVHTTP_REQ_GET, "audit/verify", AUTH_STAFF, h_audit_verify},
+	{EVHTTP_REQ_GET, "evidence/*", AUTH_STAFF, h_evidence},
 };
 
 static bool

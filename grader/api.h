@@ -49,3 +49,7 @@ char *api_csv_field(const char *s);
 
 /* The per-student token: lowercase hex SHA-256 of "<staff token>:<login>". */
 void api_student_token(const char *staff_token, const char *login, char ret[65]);
+
+/* Evidence archive names as evidence_snapshot() writes them: 64 lowercase hex digits plus
+ * ".tar.gz". Anything else (a '/', "..", uppercase) is refused before any path is built. */
+int api_valid_evidence_name(const char *s);

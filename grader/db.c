@@ -887,3 +887,131 @@ db_sha256_hex(const void *data, size_t len, char ret[65])
 {
 	hash_sha256_hex(data, len, ret);
 }
+
+/* --- added for the audit API --------------------------------------------------------------- */
+
+int
+db_audit_list(struct db *db, const struct db_audit_filter *f, db_audit_cb cb, void *userdata)
+{
+	_cleanup_(db_stmt_freep) struct db_stmt *s = NULL;
+	int r, n = 0, limit = f->limit > 0 && f->limit < DB_AUDIT_LIST_MAX ? f->limit
+									  : DB_AUDIT_LIST_MAX;
+
+	/* Rows written by the queue name only the submission: the student comes from there. The
+	 * inner query takes the newest @limit rows, the outer one puts them back in order. */
+	r = db_prepare(db,
+		       "SELECT * FROM ("
+		       " SELECT a.id, a.ts, a.kind, coalesce(a.submission_id, 0),"
+		       "        coalesce(a.job_id, 0), coalesce(st.login, st2.login), a.detail,"
+		       "        a.hash, a.prev_hash"
+		       " FROM audit a LEFT JOIN students st ON st.id = a.student_id"
+		       "      LEFT JOIN submissions s ON s.id = a.submission_id"
+		       "      LEFT JOIN students st2 ON st2.id = s.student_id"
+		       " WHERE (?1 = 0 OR a.submission_id = ?1) AND (?2 = 0 OR a.job_id = ?2)"
+		       "   AND (?3 IS NULL OR coalesce(st.login, st2.login) = ?3)"
+		       "   AND (?4 IS NULL OR a.kind = ?4) AND (?5 = 0 OR a.ts >= ?5)"
+		       "   AND (?6 = 0 OR a.ts < ?6)"
+		       " ORDER BY a.id DESC LIMIT ?7) ORDER BY 1",
+		       &s);
+	if (r < 0)
+		return r;
+	if ((r = db_bind_int64(s, 1, f->submission_id)) < 0 ||
+	    (r = db_bind_int64(s, 2, f->job_id)) < 0 || (r = db_bind_text(s, 3, f->student)) < 0 ||
+	    (r = db_bind_text(s, 4, f->kind)) < 0 || (r = db_bind_int64(s, 5, f->since_ms)) < 0 ||
+	    (r = db_bind_int64(s, 6, f->until_ms)) < 0 || (r = db_bind_int64(s, 7, limit)) < 0)
+		return r;
+	while ((r = db_step(s)) > 0) {
+		struct db_audit_row row = {
+			.id = db_column_int64(s, 0),
+			.ts = db_column_int64(s, 1),
+			.kind = db_column_text(s, 2),
+			.submission_id = db_column_int64(s, 3),
+			.job_id = db_column_int64(s, 4),
+			.student = db_column_text(s, 5),
+			.detail = db_column_text(s, 6),
+			.hash = db_column_text(s, 7),
+			.prev_hash = db_column_text(s, 8),
+		};
+		r = cb(&row, userdata);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	return r < 0 ? r : n;
+}
+
+int
+db_audit_check(struct db *db, int64_t *ret_rows, int64_t *reterr_id, char *reterr_reason,
+	       size_t reason_size)
+{
+	_cleanup_(db_stmt_freep) struct db_stmt *s = NULL;
+	_cleanup_free_ char *prev = NULL;
+	int64_t rows = 0, prev_id = 0;
+	int r;
+
+	/* The same walk as db_audit_verify(), telling apart an edited row (its own hash is wrong)
+	 * from a removed or inserted one (it no longer links to its predecessor). */
+	r = db_prepare(db,
+		       "SELECT id, ts, kind, coalesce(submission_id, 0), coalesce(job_id, 0),"
+		       "       coalesce(student_id, 0), detail, prev_hash, hash"
+		       " FROM audit ORDER BY id",
+		       &s);
+	if (r < 0)
+		return r;
+	while ((r = db_step(s)) > 0) {
+		char want[65];
+		const char *prev_col = db_column_text(s, 7), *hash = db_column_text(s, 8);
+		int64_t id = db_column_int64(s, 0);
+
+		audit_hash(prev, db_column_int64(s, 1), db_column_text(s, 2), db_column_int64(s, 3),
+			   db_column_int64(s, 4), db_column_int64(s, 5), db_column_text(s, 6),
+			   want);
+		if ((prev_col == NULL) != (prev == NULL) || (prev && strcmp(prev, prev_col) != 0)) {
+			*reterr_id = id;
+			if (prev_id)
+				snprintf(reterr_reason, reason_size,
+					 "prev_hash does not match the hash of row %" PRIi64
+					 " (a row was removed, inserted or rewritten)",
+					 prev_id);
+			else
+				snprintf(reterr_reason, reason_size,
+					 "the first row has a prev_hash (earlier rows were removed)");
+			return -EBADMSG;
+		}
+		if (!hash || strcmp(hash, want) != 0) {
+			*reterr_id = id;
+			snprintf(reterr_reason, reason_size,
+				 "stored hash does not match the row's content (the row was "
+				 "modified)");
+			return -EBADMSG;
+		}
+		free(prev);
+		prev = strdup(hash);
+		if (!prev)
+			return -ENOMEM;
+		prev_id = id;
+		rows++;
+	}
+	if (r < 0)
+		return r;
+	*ret_rows = rows;
+	return 0;
+}
+
+int
+db_audit_record(struct db *db, const char *kind, int64_t submission_id, int64_t job_id,
+		int64_t student_id, const char *detail_json)
+{
+	int r = db_begin_immediate(db);
+	if (r < 0)
+		return r;
+	_cleanup_(db_txn_endp) struct db *txn = db;
+	r = db_audit_append(db, kind, submission_id, job_id, student_id, detail_json);
+	if (r < 0)
+		return r;
+	r = db_commit(db);
+	if (r < 0)
+		return r;
+	TAKE_PTR(txn);
+	return 0;
+}

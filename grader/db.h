@@ -171,3 +171,47 @@ int db_audit_verify(struct db *db, int64_t *reterr_id);
 /* Writes the lowercase hex SHA-256 of @data (65 bytes with the NUL) into @ret. Exposed because
  * the store and the audit chain must agree on the hash. */
 void db_sha256_hex(const void *data, size_t len, char ret[65]);
+
+/* --- added for the audit API (GET /api/audit, /api/audit/verify) -------------------------- */
+
+/* One audit row as listed. Strings are borrowed, valid only during the callback. */
+struct db_audit_row {
+	int64_t id;
+	int64_t ts;	       /* ms since the epoch */
+	const char *kind;
+	int64_t submission_id; /* 0: none */
+	int64_t job_id;	       /* 0: none */
+	const char *student;   /* login: the row's student, else its submission's; NULL: none */
+	const char *detail;    /* JSON object text */
+	const char *hash;
+	const char *prev_hash; /* NULL for the first row */
+};
+typedef int (*db_audit_cb)(const struct db_audit_row *row, void *userdata);
+
+/* Which rows db_audit_list() returns; a zero/NULL field does not filter. */
+struct db_audit_filter {
+	int64_t submission_id;
+	int64_t job_id;
+	const char *student; /* login, matched as for db_audit_row.student */
+	const char *kind;
+	int64_t since_ms; /* ts >= since_ms */
+	int64_t until_ms; /* ts < until_ms */
+	int limit;	  /* the newest @limit matching rows; <= 0: DB_AUDIT_LIST_MAX */
+};
+#define DB_AUDIT_LIST_MAX 10000
+
+/* Calls @cb for each matching row, oldest first (the newest f->limit of them). If @cb returns a
+ * negative value, iteration stops and that value is returned. Otherwise returns the number of
+ * rows (>= 0) or -errno. */
+int db_audit_list(struct db *db, const struct db_audit_filter *f, db_audit_cb cb, void *userdata);
+
+/* Like db_audit_verify(), but also counts the rows and says what is wrong. Returns 0 with
+ * *ret_rows set if the chain is intact; -EBADMSG with *reterr_id and @reterr_reason (size
+ * @reason_size) set for the first bad row; other -errno on database errors. */
+int db_audit_check(struct db *db, int64_t *ret_rows, int64_t *reterr_id, char *reterr_reason,
+		   size_t reason_size);
+
+/* Appends one audit row in a transaction of its own, for events that change nothing else (a
+ * staff member fetching evidence). Same arguments and errors as db_audit_append(). */
+int db_audit_record(struct db *db, const char *kind, int64_t submission_id, int64_t job_id,
+		    int64_t student_id, const char *detail_json);

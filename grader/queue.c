@@ -1087,3 +1087,61 @@ queue_tests(struct db *db, int64_t assignment_id, queue_test_cb cb, void *userda
 	}
 	return r < 0 ? r : n;
 }
+
+/* --- added for the audit API --------------------------------------------------------------- */
+
+int
+queue_regrade_by(struct db *db, int64_t submission_id, int priority, int64_t batch_id,
+		 const char *by, int64_t *ret_job_id)
+{
+	_cleanup_(db_stmt_freep) struct db_stmt *s = NULL;
+	int64_t id;
+	int r;
+
+	r = db_begin_immediate(db);
+	if (r < 0)
+		return r;
+	_cleanup_(db_txn_endp) struct db *txn = db;
+	/* The same insert as queue_regrade(), with the requester in its own row of the same
+	 * transaction: insert_job()'s row stays what every other enqueue writes. */
+	r = insert_job(db, submission_id, "regrade", priority, batch_id, &id);
+	if (r < 0)
+		return r;
+	r = audit(db, "regrade_request", submission_id, id,
+		  json_pack("{s:s?, s:I}", "by", by, "job_id", (json_int_t)id));
+	if (r < 0)
+		return r;
+	r = db_commit(db);
+	if (r < 0)
+		return r;
+	TAKE_PTR(txn);
+	if (ret_job_id)
+		*ret_job_id = id;
+	return 0;
+}
+
+int
+queue_batch_add(struct db *db, int64_t assignment_id, const char *by, int64_t *ret_id)
+{
+	int64_t id;
+	int r;
+
+	r = db_begin_immediate(db);
+	if (r < 0)
+		return r;
+	_cleanup_(db_txn_endp) struct db *txn = db;
+	r = db_batch_add(db, assignment_id, "grade", by, NULL, &id);
+	if (r < 0)
+		return r;
+	r = audit(db, "batch_add", 0, 0,
+		  json_pack("{s:I, s:I, s:s?}", "batch_id", (json_int_t)id, "assignment_id",
+			    (json_int_t)assignment_id, "by", by));
+	if (r < 0)
+		return r;
+	r = db_commit(db);
+	if (r < 0)
+		return r;
+	TAKE_PTR(txn);
+	*ret_id = id;
+	return 0;
+}

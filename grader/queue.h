@@ -283,3 +283,14 @@ typedef int (*queue_test_cb)(const struct queue_test_row *row, void *userdata);
 
 /* The tests of assignment version @assignment_id in spec order. */
 int queue_tests(struct db *db, int64_t assignment_id, queue_test_cb cb, void *userdata);
+
+/* --- added for the audit API: staff actions that name who asked ---------------------------- */
+
+/* Like queue_regrade(), and the job's audit row also says who asked (@by, e.g.
+ * "staff@127.0.0.1"; may be NULL). */
+int queue_regrade_by(struct db *db, int64_t submission_id, int priority, int64_t batch_id,
+		     const char *by, int64_t *ret_job_id);
+
+/* Creates a grading batch (db_batch_add() with kind "grade" and created_by @by) together with
+ * a "batch_add" audit row, in one transaction. Sets *ret_id. */
+int queue_batch_add(struct db *db, int64_t assignment_id, const char *by, int64_t *ret_id);

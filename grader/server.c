@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -116,6 +117,9 @@ worker_main(struct server *s, struct slot *sl, int out_fd)
 	/* Dies with the server: its sandboxes die with it in turn (their init's PDEATHSIG). */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "gradebox-worker");
+	/* Grading yields to the event loop: status queries stay fast while every core compiles.
+	 * All workers get the same niceness, so tests still compete fairly with each other. */
+	(void)setpriority(PRIO_PROCESS, 0, 5);
 	snprintf(assignment_dir, sizeof(assignment_dir), "%s/%s", s->data_dir, sl->job.tests_blob);
 	snprintf(tarball, sizeof(tarball), "%s/%s", s->data_dir, sl->job.blob_path);
 	snprintf(scratch, sizeof(scratch), "/run/gradebox/jobs/job-%" PRIi64 "-%d", sl->job.id,
