@@ -846,6 +846,15 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		}
 	}
 
+	/* The sandbox's own last steps run under the filter (trap 8): without these two a run
+	 * would hang until its wall limit instead of failing clearly. */
+	if (!policy_allows(c->policy, "sendmsg") || !policy_allows(c->policy, "execve")) {
+		snprintf(r->message, sizeof(r->message),
+			 "policy '%s' must allow sendmsg and execve (the sandbox hands over its "
+			 "seccomp listener, then execs the program)",
+			 policy_name(c->policy));
+		return 0;
+	}
 	rr = policy_compile(c->policy, &filter);
 	if (rr < 0) {
 		fail(r, "cannot compile the seccomp policy", rr);
