@@ -4,6 +4,7 @@
  * its files in the working directory, and prints one JSON line: {"ok":true,"files":..} or
  * {"ok":false,"entry":..,"reason":..}. Exit 0 accepted, 1 rejected, 2 other failure. */
 #include "cli.h"
+#include "policy.h"
 #include "unpack.h"
 #include "util.h"
 
@@ -34,6 +35,11 @@ cmd_unpack_helper(int argc, char **argv)
 		else
 			return 2;
 	}
+	/* We were exec'ed under a policy that allows execve (every sandboxed program starts
+	 * that way); before touching the archive, make sure a compromised parser can never
+	 * start anything. */
+	if (policy_forbid_exec_now() < 0)
+		return 2;
 	/* Past the file-size rlimit, write() should fail with EFBIG ("disk limit reached"), not
 	 * kill us before we can say which entry it was. */
 	(void)signal(SIGXFSZ, SIG_IGN);

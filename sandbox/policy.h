@@ -85,3 +85,11 @@ struct policy_call {
  * run. Returns 0 or -errno (-EINVAL on an instruction a seccomp filter cannot contain). */
 int policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, size_t n,
 		       uint32_t *ret_actions);
+
+/* For a sandboxed program that was exec'ed under a policy allowing execve (every sandboxed
+ * process starts with one): stacks a second filter that kills the process on execve and
+ * execveat, so from here on it can never start another program. Needs no_new_privs (the
+ * sandbox sets it) and a policy that allows seccomp(SECCOMP_SET_MODE_FILTER). Returns 0 or
+ * -errno. */
+int policy_forbid_exec_now(void);
+

@@ -4,6 +4,7 @@
 #include "caps.h"
 #include "mount.h"
 #include "ns.h"
+#include "policy.h"
 #include "run.h"
 #include "tap.h"
 #include "util.h"
@@ -198,6 +199,30 @@ t_caps_drop_all(void)
 	return in_userns(caps_child);
 }
 
-TAP_MAIN(TAP_TEST(t_classify_precedence), TAP_TEST(t_status_names), TAP_TEST(t_verdict_mapping),
+static int
+t_forbid_exec(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		static char name[] = "true";
+		char *argv[] = {name, NULL};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || policy_forbid_exec_now() < 0)
+			_exit(2);
+		/* Everything else still works... */
+		if (getpid() <= 0)
+			_exit(3);
+		/* ...but this kills. */
+		execv("/bin/true", argv);
+		_exit(4);
+	}
+	int st;
+	CHECK(waitpid(p, &st, 0) == p);
+	if (WIFEXITED(st))
+		printf("# exited %d\n", WEXITSTATUS(st));
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	return 0;
+}
+
+TAP_MAIN(TAP_TEST(t_forbid_exec), TAP_TEST(t_classify_precedence), TAP_TEST(t_status_names), TAP_TEST(t_verdict_mapping),
 	 TAP_TEST(t_layer_paths), TAP_TEST(t_parsers), TAP_TEST(t_lockdown_blocks_nested_userns),
 	 TAP_TEST(t_caps_drop_all))
