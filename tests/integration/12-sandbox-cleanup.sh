@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Nothing left behind: a supervisor killed with SIGKILL takes its sandbox with it, and the next
+# start removes the cgroup it left; the disk limit holds for the writable layer and /tmp.
+set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+gb_require
+plan 8
+
+boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' 2>/dev/null | sort; }
+before=$(boxes)
+"$GB" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 30 >/dev/null 2>&1 &
+sup=$!
+bg_track "$sup"
+# Wait until the sandbox runs: a new box-N cgroup with a process in it.
+new=
+for _ in $(seq 100); do
+	new=$(comm -13 <(echo "$before") <(boxes) | head -n 1)
+	[ -n "$new" ] && [ -s "$new/cgroup.procs" ] && break
+	sleep 0.05
+done
+ok "the sandbox started (cgroup ${new:-none})" test -n "$new"
+pids=$(cat "$new/cgroup.procs" 2>/dev/null | tr '\n' ' ')
+ino=$(stat -c %i "$new" 2>/dev/null || echo none)
+kill -9 "$sup"
+wait "$sup" 2>/dev/null || true
+alive=
+for _ in $(seq 50); do
+	alive=
+	for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
+	[ -z "$alive" ] && break
+	sleep 0.1
+done
+is "$alive" "" "SIGKILL of the supervisor: every sandbox process died with it ($pids)"
+[ -d "$new" ] && note "its cgroup $new is left behind until the next start"
+gb_run -- /bin/true
+is_status OK "the next run works"
+# Gone, or (when a concurrent run took the same slot at once) a fresh group of that name.
+now=$(stat -c %i "$new" 2>/dev/null || echo gone)
+isnt "$now" "$ino" "and the stale cgroup $new was removed"
+is "$(gb_mount_leaks)" "" "no mount left"
+
+gb_run --disk 1M -- /bin/dd if=/dev/zero of=/box/fill bs=1M count=8
+like "$(cat "$GB_ERR")" "No space left on device" "--disk 1M: filling /box stops at ENOSPC"
+gb_run --disk 1M -- /bin/dd if=/dev/zero of=/tmp/fill bs=1M count=8
+like "$(cat "$GB_ERR")" "No space left on device" "--disk 1M: filling /tmp stops at ENOSPC"
+gb_run --file-size 64K -- /bin/dd if=/dev/zero of=/box/big bs=64K count=4
+like "$GB_STATUS" "^(SG|RE)$" "--file-size 64K: a larger file is refused (status $GB_STATUS)"
+done_testing
