@@ -1683,8 +1683,8 @@ h_evidence(struct call *c)
 	if (!S_ISREG(st.st_mode))
 		return reply_error(c->req, 404, "no evidence %s", name);
 	_cleanup_free_ char *detail = NULL;
-	json_t *d = json_pack("{s:s, s:I, s:s}", "file", name, "size", (json_int_t)st.st_size,
-			      "by", actor(c, by, sizeof(by)));
+	json_t *d = json_pack("{s:s, s:I, s:s}", "file", name, "size", (json_int_t)st.st_size, "by",
+			      actor(c, by, sizeof(by)));
 	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(d);
 	if (!detail)

@@ -1177,9 +1177,9 @@ parse_when(const char *s, int64_t *ret)
 static void
 print_detail(FILE *f, const char *kind, json_t *d)
 {
-	static const char *const keys[] = {"test", "step",	 "syscall", "status", "reason",
-					   "verdict", "by",	 "refused_forks", "file",
-					   "evidence"};
+	static const char *const keys[] = {"test",   "step",	"syscall", "status",
+					   "reason", "verdict", "by",	   "refused_forks",
+					   "file",   "evidence"};
 	char buf[512] = "";
 	size_t n = 0;
 
@@ -1408,9 +1408,9 @@ do_evidence(struct client *cl, struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-static const char *const commands[] = {"assignment", "submit",  "batch",  "status",
-				       "results",    "export",  "regrade", "cancel",
-				       "student-token", "audit", "evidence"};
+static const char *const commands[] = {"assignment",	"submit", "batch",   "status",
+				       "results",	"export", "regrade", "cancel",
+				       "student-token", "audit",  "evidence"};
 
 bool
 client_is_command(const char *cmd)
@@ -1531,9 +1531,9 @@ client_free(struct client *cl)
 }
 
 int
-client_request(struct client *cl, bool post, const char *path, const char *type,
-	       const void *body, size_t len, int *ret_code, char **ret_body, size_t *ret_len,
-	       char *reterr, size_t errsize)
+client_request(struct client *cl, bool post, const char *path, const char *type, const void *body,
+	       size_t len, int *ret_code, char **ret_body, size_t *ret_len, char *reterr,
+	       size_t errsize)
 {
 	struct response r;
 	int rc = http(cl, post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET, path, type, body, len, &r);

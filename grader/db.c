@@ -894,8 +894,8 @@ int
 db_audit_list(struct db *db, const struct db_audit_filter *f, db_audit_cb cb, void *userdata)
 {
 	_cleanup_(db_stmt_freep) struct db_stmt *s = NULL;
-	int r, n = 0, limit = f->limit > 0 && f->limit < DB_AUDIT_LIST_MAX ? f->limit
-									  : DB_AUDIT_LIST_MAX;
+	int r, n = 0,
+	       limit = f->limit > 0 && f->limit < DB_AUDIT_LIST_MAX ? f->limit : DB_AUDIT_LIST_MAX;
 
 	/* Rows written by the queue name only the submission: the student comes from there. The
 	 * inner query takes the newest @limit rows, the outer one puts them back in order. */
@@ -975,7 +975,8 @@ db_audit_check(struct db *db, int64_t *ret_rows, int64_t *reterr_id, char *reter
 					 prev_id);
 			else
 				snprintf(reterr_reason, reason_size,
-					 "the first row has a prev_hash (earlier rows were removed)");
+					 "the first row has a prev_hash (earlier rows were "
+					 "removed)");
 			return -EBADMSG;
 		}
 		if (!hash || strcmp(hash, want) != 0) {

@@ -177,7 +177,7 @@ void db_sha256_hex(const void *data, size_t len, char ret[65]);
 /* One audit row as listed. Strings are borrowed, valid only during the callback. */
 struct db_audit_row {
 	int64_t id;
-	int64_t ts;	       /* ms since the epoch */
+	int64_t ts; /* ms since the epoch */
 	const char *kind;
 	int64_t submission_id; /* 0: none */
 	int64_t job_id;	       /* 0: none */

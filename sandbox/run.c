@@ -306,6 +306,39 @@ program_exec(const struct child_args *a)
 	_exit(127);
 }
 
+static char **
+strv_copy(char *const *v)
+{
+	size_t n = 0;
+	while (v[n])
+		n++;
+	char **c = calloc(n + 1, sizeof(*c));
+	for (size_t i = 0; c && i < n; i++)
+		if (!(c[i] = strdup(v[i])))
+			return NULL;
+	return c;
+}
+
+/* The init is a copy of the supervisor: its argv (host paths, options) would show in
+ * /proc/1/cmdline to the program. Blank the memory the kernel reads it from. */
+static void
+wipe_cmdline(void)
+{
+	char buf[1024];
+	unsigned long long start = 0, end = 0;
+
+	if (util_read_file_at(AT_FDCWD, "/proc/self/stat", buf, sizeof(buf)) <= 0)
+		return;
+	/* Fields 48 and 49 (arg_start, arg_end), counted after the ')' closing comm. */
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu %llu", &start, &end) != 2 || end <= start ||
+	    end - start > (1 << 20))
+		return;
+	memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
+}
+
 _noreturn_ static void
 init_main(const struct child_args *a)
 {
@@ -331,6 +364,18 @@ init_main(const struct child_args *a)
 		(void)send_fd(a->sock, MSG_UPPER, upper_fd);
 		(void)close(upper_fd);
 	}
+	/* The program's argv, env and cwd may point into that very memory (they came from our
+	 * command line): copy them first. */
+	struct child_args copy = *a;
+	struct run_config cc = *a->c;
+	cc.argv = strv_copy(a->c->argv);
+	copy.envp = strv_copy(a->envp);
+	cc.cwd = a->c->cwd ? strdup(a->c->cwd) : NULL;
+	copy.c = &cc;
+	a = &copy;
+	if (!cc.argv || !copy.envp)
+		child_fail(a->sock, "copy argv", -ENOMEM);
+	wipe_cmdline();
 	if (sethostname("gradebox", 8) < 0 || setdomainname("gradebox", 8) < 0)
 		child_fail(a->sock, "sethostname", -errno);
 	r = ns_loopback_up();
