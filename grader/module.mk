@@ -1,10 +1,17 @@
-# libgrader.a: queue, database, unpacking, pipeline, server; main.c is the `gradebox` binary.
-GRADER_SRCS := $(filter-out grader/main.c,$(wildcard grader/*.c))
+# libgrader.a: queue, database, unpacking, pipeline, server. Two binaries:
+#   gradebox          the front door: `gradebox run` itself (sandbox library only, fast to
+#                     start), everything else exec'ed in gradebox-grader (grader/launcher.c)
+#   gradebox-grader   every subcommand (grader/main.c)
+GRADER_SRCS := $(filter-out grader/main.c grader/launcher.c,$(wildcard grader/*.c))
 GRADER_OBJS := $(GRADER_SRCS:%.c=$(B)/%.o)
 
 $(B)/libgrader.a: $(GRADER_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(B)/gradebox: $(B)/grader/main.o $(B)/libgrader.a $(B)/libsandbox.a
+$(B)/gradebox-grader: $(B)/grader/main.o $(B)/libgrader.a $(B)/libsandbox.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(GRADER_LIBS) $(SANDBOX_LIBS)
+
+$(B)/gradebox: $(B)/grader/launcher.o $(B)/grader/cmd_run.o $(B)/libsandbox.a $(B)/gradebox-grader
+	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/grader/launcher.o $(B)/grader/cmd_run.o $(B)/libsandbox.a \
+		$(shell pkg-config --libs jansson) $(SANDBOX_LIBS)
