@@ -461,6 +461,7 @@ struct supervisor {
 	int sock;
 	int listener;
 	int upper_fd; /* owned: the writable layer's upper directory, for snapshots */
+	bool listener_hup; /* the filter has no users left */
 	pid_t init_pid;
 	unsigned slot;
 	bool exited; /* init was reaped */
@@ -700,7 +701,7 @@ supervise(struct supervisor *s)
 			i_pid = n;
 			p[n++] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
 		}
-		if (s->listener >= 0 && !s->exited) {
+		if (s->listener >= 0 && !s->listener_hup && !s->exited) {
 			i_lis = n;
 			p[n++] = (struct pollfd){.fd = s->listener, .events = POLLIN};
 		}
@@ -754,6 +755,10 @@ supervise(struct supervisor *s)
 		}
 		if (i_lis >= 0 && (p[i_lis].revents & POLLIN))
 			handle_notification(s);
+		/* Every process under the filter is gone: no notification can come any more, and a
+		 * hung-up fd would make poll() return at once, spinning until init is reaped. */
+		else if (i_lis >= 0 && (p[i_lis].revents & (POLLHUP | POLLERR)))
+			s->listener_hup = true;
 		if (i_sock >= 0 && p[i_sock].revents)
 			handle_msg(s);
 		for (int j = 0; j < 2; j++)
