@@ -1695,8 +1695,11 @@ h_evidence(struct call *c)
 	out = evbuffer_new();
 	if (!out)
 		return reply_errno(c->req, -ENOMEM, "evidence");
-	/* evbuffer_add_file() takes the fd, on failure too. */
-	if (evbuffer_add_file(out, TAKE_FD(fd), 0, st.st_size) < 0) {
+	/* On success the buffer owns the fd (closed once sent); libevent 2.1 leaves it open when
+	 * evbuffer_add_file() fails. */
+	int raw = TAKE_FD(fd);
+	if (evbuffer_add_file(out, raw, 0, st.st_size) < 0) {
+		(void)close(raw);
 		evbuffer_free(out);
 		return reply_errno(c->req, -EIO, "evidence");
 	}

@@ -10,15 +10,15 @@ struct evhttp;
 struct db;
 
 struct api_context {
-	struct db *db;         /* borrowed: the server's connection (single-threaded loop) */
-	const char *data_dir;  /* borrowed: blobs/ and assignments/ live here */
-	const char *token;     /* borrowed: staff bearer token (data_dir/token) */
-	size_t max_body;       /* request bodies larger than this get 413 */
+	struct db *db;	      /* borrowed: the server's connection (single-threaded loop) */
+	const char *data_dir; /* borrowed: blobs/ and assignments/ live here */
+	const char *token;    /* borrowed: staff bearer token (data_dir/token) */
+	size_t max_body;      /* request bodies larger than this get 413 */
 	/* Called after jobs were queued, so the server claims them at once. */
 	void (*wake)(void *arg);
 	/* Fills server-side figures for GET /api/health (slots, busy, draining); may be NULL. */
 	void (*health)(void *arg, int *ret_slots, int *ret_busy, int *ret_draining);
-	void *arg;             /* passed to wake and health */
+	void *arg; /* passed to wake and health */
 	/* Added for the API: called after POST /api/jobs/ID/cancel cancelled a job, so the server
 	 * can stop its worker at once (else it only learns on its next write, -ESTALE). May be
 	 * NULL. */

@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);
 int cmd_unpack_helper(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /* Directory holding policies/NAME.policy: $GRADEBOX_POLICY_DIR, else ../policies next to the
  * binary (a build tree), else /usr/share/gradebox/policies. Writes into @buf. */

@@ -47,6 +47,3 @@ int client_request(struct client *cl, bool post, const char *path, const char *t
  * a 2xx answer (json_decref() it), else NULL with *ret_code (0: no reply) and @reterr set. */
 json_t *client_json(struct client *cl, bool post, const char *path, const char *body, int *ret_code,
 		    char *reterr, size_t errsize);
-
-/* `gradebox demo escapes` (grader/cmd_demo.c). Declared here until cli.h carries it. */
-int cmd_demo(int argc, char **argv);

@@ -16,6 +16,7 @@ usage(FILE *f)
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one program in a fresh sandbox\n"
 	      "  serve [OPTIONS]                      the grading server (HTTP API, SQLite queue)\n"
 	      "  grade [--json] ASSIGNMENT_DIR TARBALL  grade one submission here, no server\n"
+	      "  demo escapes [--server URL]          grade the escape corpus, show what blocked each\n"
 	      "\n",
 	      f);
 	client_usage(f);
@@ -38,6 +39,8 @@ main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "demo") == 0)
+		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(argv[1], "grade") == 0)
 		return cmd_grade(argc - 1, argv + 1);
 	/* Internal: the intake step as it runs inside its own sandbox (see pipeline.c). */

@@ -532,8 +532,8 @@ queue_complete(struct db *db, const struct queue_job *job, const struct queue_ou
 	/* Security events (SV with its evidence, kills by limit) are recorded in the same
 	 * transaction as the verdict they explain. */
 	for (size_t i = 0; i < o->n_events; i++) {
-		json_t *d = json_loads(o->events[i].detail_json ? o->events[i].detail_json : "{}", 0,
-				       NULL);
+		json_t *d = json_loads(o->events[i].detail_json ? o->events[i].detail_json : "{}",
+				       0, NULL);
 		if (!d)
 			return -EINVAL;
 		r = audit(db, o->events[i].kind, job->submission_id, job->id, d);

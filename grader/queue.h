@@ -105,7 +105,7 @@ struct queue_test_result {
 
 /* An audit event recorded together with an outcome. */
 struct queue_audit_event {
-	const char *kind;        /* "violation", "oom_kill", "limit_kill", ... */
+	const char *kind;	 /* "violation", "oom_kill", "limit_kill", ... */
 	const char *detail_json; /* borrowed JSON object text */
 };
 
