@@ -12,6 +12,8 @@ $(B)/libgrader.a: $(GRADER_OBJS)
 $(B)/gradebox-grader: $(B)/grader/main.o $(B)/libgrader.a $(B)/libsandbox.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(GRADER_LIBS) $(SANDBOX_LIBS)
 
+# Static (a static PIE: ASLR stays) unless sanitizing: no dynamic loader work on every run.
+LAUNCHER_LINK = $(if $(SANITIZE),,-static-pie)
 $(B)/gradebox: $(B)/grader/launcher.o $(B)/grader/cmd_run.o $(B)/libsandbox.a $(B)/gradebox-grader
-	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/grader/launcher.o $(B)/grader/cmd_run.o $(B)/libsandbox.a \
-		$(shell pkg-config --libs jansson) $(SANDBOX_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(LAUNCHER_LINK) -o $@ $(B)/grader/launcher.o $(B)/grader/cmd_run.o \
+		$(B)/libsandbox.a $(shell pkg-config --libs jansson) $(SANDBOX_LIBS)

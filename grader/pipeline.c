@@ -110,11 +110,12 @@ read_tail(const char *path, size_t cap)
 struct job {
 	const struct pipeline_config *cfg;
 	const struct assignment *a;
-	struct run_slot *slot;			   /* owned */
-	struct policy *p_unpack, *p_build, *p_run; /* owned */
-	char scratch[512];			   /* the job's scratch tmpfs */
-	char unpack_upper[600];			   /* the submission's layer */
-	char build_upper[600];			   /* the build output's layer */
+	struct run_slot *slot;			    /* owned */
+	struct policy *p_unpack, *p_build, *p_run;  /* owned */
+	struct policy_bpf f_unpack, f_build, f_run; /* owned: compiled once per job */
+	char scratch[512];			    /* the job's scratch tmpfs */
+	char unpack_upper[600];			    /* the submission's layer */
+	char build_upper[600];			    /* the build output's layer */
 	bool built;
 };
 
@@ -125,14 +126,26 @@ job_clear(struct job *j)
 	policy_free(j->p_unpack);
 	policy_free(j->p_build);
 	policy_free(j->p_run);
+	policy_bpf_clear(&j->f_unpack);
+	policy_bpf_clear(&j->f_build);
+	policy_bpf_clear(&j->f_run);
 }
 
 static int
-load_policy(const struct pipeline_config *cfg, const char *name, struct policy **ret, char *msg,
-	    size_t size)
+load_policy(const struct pipeline_config *cfg, const char *name, struct policy **ret,
+	    struct policy_bpf *ret_bpf, char *msg, size_t size)
 {
 	struct policy_error e = {0};
 	int r = policy_load(name, cfg->policy_dir, ret, &e);
+	if (r == 0 && (!policy_allows(*ret, "sendmsg") || !policy_allows(*ret, "execve"))) {
+		snprintf(msg, size, "policy %s must allow sendmsg and execve", name);
+		return -EINVAL;
+	}
+	/* Every run of the job loads the same program: compile it once. */
+	if (r == 0 && (r = policy_compile_bpf(*ret, ret_bpf)) < 0) {
+		snprintf(msg, size, "policy %s: cannot compile: %s", name, strerror(-r));
+		return r;
+	}
 	if (r < 0)
 		snprintf(msg, size, "policy %s: %.150s:%u: %.200s", name, e.file, e.line,
 			 e.message[0] ? e.message : strerror(-r));
@@ -207,6 +220,7 @@ step_unpack(struct job *j, const char *tarball, struct pipeline_result *res)
 	rc.workdir = work;
 	rc.argv = argv;
 	rc.policy = j->p_unpack;
+	rc.bpf = &j->f_unpack;
 	rc.binds = &bind;
 	rc.n_binds = 1;
 	rc.stdin_fd = in;
@@ -309,6 +323,7 @@ step_build(struct job *j, struct pipeline_result *res)
 	argv[n] = NULL;
 	rc.argv = argv;
 	rc.policy = j->p_build;
+	rc.bpf = &j->f_build;
 	rc.stdout_fd = log;
 	rc.stderr_fd = log;
 	apply_limits(&rc, &j->a->build_limits, &build_defaults);
@@ -402,6 +417,7 @@ check_output(struct job *j, const struct assignment_test *t, const char *outp, c
 		base_config(j, &rc);
 		rc.argv = argv;
 		rc.policy = j->p_run;
+		rc.bpf = &j->f_run;
 		rc.binds = binds;
 		rc.n_binds = ELEMENTSOF(binds);
 		apply_limits(&rc, &run_defaults, &run_defaults);
@@ -503,6 +519,7 @@ step_test(struct job *j, size_t i, struct pipeline_test *pt)
 	rc.layers = layers;
 	rc.argv = argv;
 	rc.policy = j->p_run;
+	rc.bpf = &j->f_run;
 	rc.stdin_fd = in;
 	rc.stdout_fd = out;
 	rc.stderr_fd = err;
@@ -538,9 +555,11 @@ pipeline_grade(const struct pipeline_config *cfg, const struct assignment *a, co
 
 	*res = (struct pipeline_result){.verdict = VERDICT_IE, .max_score = a->max_score};
 	snprintf(j.scratch, sizeof(j.scratch), "%s", cfg->scratch_dir);
-	if (load_policy(cfg, "unpack", &j.p_unpack, res->message, sizeof(res->message)) < 0 ||
-	    load_policy(cfg, "build", &j.p_build, res->message, sizeof(res->message)) < 0 ||
-	    load_policy(cfg, "run", &j.p_run, res->message, sizeof(res->message)) < 0)
+	if (load_policy(cfg, "unpack", &j.p_unpack, &j.f_unpack, res->message,
+			sizeof(res->message)) < 0 ||
+	    load_policy(cfg, "build", &j.p_build, &j.f_build, res->message, sizeof(res->message)) <
+		    0 ||
+	    load_policy(cfg, "run", &j.p_run, &j.f_run, res->message, sizeof(res->message)) < 0)
 		goto out;
 	r = run_slot_acquire(cfg->state_dir, &j.slot);
 	if (r < 0) {

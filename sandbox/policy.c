@@ -1241,3 +1241,56 @@ policy_forbid_exec_now(void)
 	return r;
 }
 
+int
+policy_compile_bpf(const struct policy *p, struct policy_bpf *ret)
+{
+	scmp_filter_ctx ctx = NULL;
+	int r = policy_compile(p, &ctx);
+	if (r < 0)
+		return r;
+	/* libseccomp 2.5.4 exports only to an fd: use an anonymous memory file. */
+	int fd = memfd_create("gradebox-bpf", MFD_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		seccomp_release(ctx);
+		return r;
+	}
+	r = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	off_t size = r < 0 ? -1 : lseek(fd, 0, SEEK_END);
+	if (r == 0 && size > 0) {
+		void *buf = malloc((size_t)size);
+		if (!buf)
+			r = -ENOMEM;
+		else if (pread(fd, buf, (size_t)size, 0) != size)
+			r = -EIO;
+		if (r == 0)
+			r = policy_bpf_from_bytes(buf, (size_t)size, ret);
+		free(buf);
+	} else if (r == 0)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+int
+policy_bpf_from_bytes(const void *data, size_t len, struct policy_bpf *ret)
+{
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -EINVAL;
+	void *insns = malloc(len);
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, data, len);
+	*ret = (struct policy_bpf){.insns = insns, .len = len / sizeof(struct sock_filter)};
+	return 0;
+}
+
+void
+policy_bpf_clear(struct policy_bpf *b)
+{
+	free(b->insns);
+	*b = (struct policy_bpf){0};
+}
+

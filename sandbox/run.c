@@ -25,7 +25,9 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -227,7 +229,7 @@ recv_msg(int sock, struct msg *m, int *ret_fd)
 struct child_args {
 	const struct run_config *c;
 	const struct mount_plan *plan;
-	scmp_filter_ctx filter;
+	const struct policy_bpf *bpf; /* borrowed: the compiled filter */
 	int sock;
 	int stdin_fd, stdout_w, stderr_w;
 	char *const *envp;
@@ -289,12 +291,13 @@ program_exec(const struct child_args *a)
 
 	/* Last step before exec (trap 8): after this only the policy's calls work. The policy
 	 * must allow sendmsg, write, close and execve, which this code needs. */
-	r = seccomp_load(a->filter);
-	if (r < 0)
-		child_fail(a->sock, "seccomp_load", r);
-	int listener = seccomp_notify_fd(a->filter);
+	/* The program was compiled by the supervisor (or read from its cache): loading it is one
+	 * syscall, and the kernel hands back the listener for the supervisor. */
+	struct sock_fprog prog = {.len = (unsigned short)a->bpf->len, .filter = a->bpf->insns};
+	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				    SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
-		child_fail(a->sock, "seccomp_notify_fd", listener);
+		child_fail(a->sock, "load the seccomp filter", -errno);
 	r = send_fd(a->sock, MSG_LISTENER, listener);
 	if (r < 0)
 		_exit(SETUP_EXIT);
@@ -460,7 +463,7 @@ struct supervisor {
 	int pidfd;
 	int sock;
 	int listener;
-	int upper_fd; /* owned: the writable layer's upper directory, for snapshots */
+	int upper_fd;	   /* owned: the writable layer's upper directory, for snapshots */
 	bool listener_hup; /* the filter has no users left */
 	pid_t init_pid;
 	unsigned slot;
@@ -575,13 +578,9 @@ handle_notification(struct supervisor *s)
 			s->obs.seccomp_denied = true;
 			incident(s);
 		}
+		/* No answer: the caller stays blocked inside the denied call until the kill
+		 * reaches it, so the call never runs and never even returns an error. */
 		kill_sandbox(s);
-		/* The call must not run: answer EPERM in case the kill has not landed yet. */
-		resp->id = req->id;
-		resp->error = -EPERM;
-		resp->val = 0;
-		resp->flags = 0;
-		(void)seccomp_notify_respond(s->listener, resp);
 	}
 	seccomp_notify_free(req, resp);
 }
@@ -816,13 +815,14 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	char base[PATH_MAX], staging[PATH_MAX], err[256];
 	_cleanup_close_ int slot_fd = -1, devnull = -1;
 	int sv[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1};
-	scmp_filter_ctx filter = NULL;
+	struct policy_bpf own_bpf = {0};
+	const struct policy_bpf *bpf = c->bpf;
 	struct cgroup *cg = NULL;
 	enum cgroup_version ver;
 	unsigned slot = 0;
 	int rr;
 
-	if (!c || !r || !c->argv || !c->argv[0] || !c->policy)
+	if (!c || !r || !c->argv || !c->argv[0] || (!c->policy && !c->bpf))
 		return -EINVAL;
 	*r = (struct run_result){.status = RUN_XX};
 	MARK(r, RUN_STEP_START);
@@ -896,19 +896,23 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		}
 	}
 
-	/* The sandbox's own last steps run under the filter (trap 8): without these two a run
-	 * would hang until its wall limit instead of failing clearly. */
-	if (!policy_allows(c->policy, "sendmsg") || !policy_allows(c->policy, "execve")) {
-		snprintf(r->message, sizeof(r->message),
-			 "policy '%s' must allow sendmsg and execve (the sandbox hands over its "
-			 "seccomp listener, then execs the program)",
-			 policy_name(c->policy));
-		return 0;
-	}
-	rr = policy_compile(c->policy, &filter);
-	if (rr < 0) {
-		fail(r, "cannot compile the seccomp policy", rr);
-		return 0;
+	if (!bpf) {
+		/* The sandbox's own last steps run under the filter (trap 8): without these two a
+		 * run would hang until its wall limit instead of failing clearly. */
+		if (!policy_allows(c->policy, "sendmsg") || !policy_allows(c->policy, "execve")) {
+			snprintf(
+				r->message, sizeof(r->message),
+				"policy '%s' must allow sendmsg and execve (the sandbox hands over "
+				"its seccomp listener, then execs the program)",
+				policy_name(c->policy));
+			return 0;
+		}
+		rr = policy_compile_bpf(c->policy, &own_bpf);
+		if (rr < 0) {
+			fail(r, "cannot compile the seccomp policy", rr);
+			return 0;
+		}
+		bpf = &own_bpf;
 	}
 
 	char name[32];
@@ -948,7 +952,7 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	struct child_args a = {
 		.c = c,
 		.plan = &plan,
-		.filter = filter,
+		.bpf = bpf,
 		.sock = sv[1],
 		.stdin_fd = c->stdin_fd >= 0 ? c->stdin_fd : devnull,
 		.stdout_w = po[1],
@@ -1099,7 +1103,7 @@ out:
 		if (pe[k] >= 0)
 			close(pe[k]);
 	}
-	seccomp_release(filter);
+	policy_bpf_clear(&own_bpf);
 	return 0;
 }
 

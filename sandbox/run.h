@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct policy;
+struct policy_bpf;
 struct run_slot; /* opaque: a held uid range (see run_slot_acquire) */
 
 /* How a run ended, isolate's codes. XX is the grader's fault, never the student's. */
@@ -48,10 +49,11 @@ struct run_config {
 	const char *workdir;	      /* holds upper/ and work/; NULL: fresh tmpfs of disk_bytes */
 	const struct run_bind *binds; /* read-only bind mounts */
 	size_t n_binds;
-	char *const *argv;	     /* program and arguments, borrowed */
-	char *const *envp;	     /* environment, borrowed; NULL: a minimal one */
-	const char *cwd;	     /* working directory inside; NULL: /box */
-	const struct policy *policy; /* borrowed; required */
+	char *const *argv;	      /* program and arguments, borrowed */
+	char *const *envp;	      /* environment, borrowed; NULL: a minimal one */
+	const char *cwd;	      /* working directory inside; NULL: /box */
+	const struct policy *policy;  /* borrowed; compiled for this run unless @bpf is given */
+	const struct policy_bpf *bpf; /* borrowed; a filter compiled (and checked) earlier */
 	const char *state_dir;	 /* NULL: /run/gradebox (slot locks, base image, mount points) */
 	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
 	const struct run_slot *slot; /* borrowed; NULL: take a free slot for this run only */
