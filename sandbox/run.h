@@ -111,7 +111,7 @@ struct run_result {
 	uint64_t pids_limit_hits;	 /* forks refused by the cgroup pids limit */
 	char denied_syscall[64];	 /* SV: the call's name ("i386:getpid" for another ABI) */
 	uint64_t denied_args[6];	 /* SV: its arguments */
-	pid_t denied_pid;		 /* SV: pid inside the sandbox's pid namespace */
+	pid_t denied_pid;		 /* SV: host pid of the caller */
 	uint32_t host_uid_base;		 /* first host uid of the sandbox's mapped range */
 	bool frozen;			 /* SV: the sandbox was frozen for the incident snapshot */
 	char process_tree[2048];	 /* SV: the frozen processes, one per line */
