@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -119,7 +120,9 @@ worker_main(struct server *s, struct slot *sl, int out_fd)
 	(void)prctl(PR_SET_NAME, "gradebox-worker");
 	/* Grading yields to the event loop: status queries stay fast while every core compiles.
 	 * All workers get the same niceness, so tests still compete fairly with each other. */
-	(void)setpriority(PRIO_PROCESS, 0, 5);
+	struct sched_param sp = {0};
+	(void)sched_setscheduler(0, SCHED_BATCH, &sp);
+	(void)setpriority(PRIO_PROCESS, 0, 10);
 	snprintf(assignment_dir, sizeof(assignment_dir), "%s/%s", s->data_dir, sl->job.tests_blob);
 	snprintf(tarball, sizeof(tarball), "%s/%s", s->data_dir, sl->job.blob_path);
 	snprintf(scratch, sizeof(scratch), "/run/gradebox/jobs/job-%" PRIi64 "-%d", sl->job.id,
