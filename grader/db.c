@@ -848,35 +848,11 @@ db_audit_append(struct db *db, const char *kind, int64_t submission_id, int64_t 
 int
 db_audit_verify(struct db *db, int64_t *reterr_id)
 {
-	_cleanup_(db_stmt_freep) struct db_stmt *s = NULL;
-	_cleanup_free_ char *prev = NULL;
-	int r;
-
-	r = db_prepare(db,
-		       "SELECT id, ts, kind, coalesce(submission_id, 0), coalesce(job_id, 0),"
-		       "       coalesce(student_id, 0), detail, prev_hash, hash"
-		       " FROM audit ORDER BY id",
-		       &s);
-	if (r < 0)
-		return r;
-	while ((r = db_step(s)) > 0) {
-		char want[65];
-		const char *prev_col = db_column_text(s, 7), *hash = db_column_text(s, 8);
-
-		audit_hash(prev, db_column_int64(s, 1), db_column_text(s, 2), db_column_int64(s, 3),
-			   db_column_int64(s, 4), db_column_int64(s, 5), db_column_text(s, 6),
-			   want);
-		if ((prev_col == NULL) != (prev == NULL) || (prev && strcmp(prev, prev_col) != 0) ||
-		    !hash || strcmp(hash, want) != 0) {
-			if (reterr_id)
-				*reterr_id = db_column_int64(s, 0);
-			return -EBADMSG;
-		}
-		free(prev);
-		prev = strdup(hash);
-		if (!prev)
-			return -ENOMEM;
-	}
+	int64_t rows = 0, bad = 0;
+	char why[160];
+	int r = db_audit_check(db, &rows, &bad, why, sizeof(why));
+	if (r == -EBADMSG && reterr_id)
+		*reterr_id = bad;
 	return r;
 }
 
@@ -949,8 +925,8 @@ db_audit_check(struct db *db, int64_t *ret_rows, int64_t *reterr_id, char *reter
 	int64_t rows = 0, prev_id = 0;
 	int r;
 
-	/* The same walk as db_audit_verify(), telling apart an edited row (its own hash is wrong)
-	 * from a removed or inserted one (it no longer links to its predecessor). */
+	/* Walks the chain, telling apart an edited row (its own hash is wrong) from a removed or
+	 * inserted one (it no longer links to its predecessor). */
 	r = db_prepare(db,
 		       "SELECT id, ts, kind, coalesce(submission_id, 0), coalesce(job_id, 0),"
 		       "       coalesce(student_id, 0), detail, prev_hash, hash"
