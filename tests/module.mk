@@ -35,7 +35,7 @@ fuzz: $(FUZZ_BINS)
 
 test-bins: all $(UNIT_BINS) $(PROBE_BINS) $(FUZZ_REPLAY)
 
-test: deps test-bins
+test: deps test-bins check-boundaries check-format
 	prove --exec '' $(UNIT_BINS) $(FUZZ_REPLAY) $(INTEG)
 
 # Boundary rules from docs/ARCHITECTURE.md: the mechanism never sees the service's libraries,
