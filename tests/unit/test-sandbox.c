@@ -223,6 +223,6 @@ t_forbid_exec(void)
 	return 0;
 }
 
-TAP_MAIN(TAP_TEST(t_forbid_exec), TAP_TEST(t_classify_precedence), TAP_TEST(t_status_names), TAP_TEST(t_verdict_mapping),
-	 TAP_TEST(t_layer_paths), TAP_TEST(t_parsers), TAP_TEST(t_lockdown_blocks_nested_userns),
-	 TAP_TEST(t_caps_drop_all))
+TAP_MAIN(TAP_TEST(t_forbid_exec), TAP_TEST(t_classify_precedence), TAP_TEST(t_status_names),
+	 TAP_TEST(t_verdict_mapping), TAP_TEST(t_layer_paths), TAP_TEST(t_parsers),
+	 TAP_TEST(t_lockdown_blocks_nested_userns), TAP_TEST(t_caps_drop_all))
