@@ -16,7 +16,8 @@ usage(FILE *f)
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one program in a fresh sandbox\n"
 	      "  serve [OPTIONS]                      the grading server (HTTP API, SQLite queue)\n"
 	      "  grade [--json] ASSIGNMENT_DIR TARBALL  grade one submission here, no server\n"
-	      "  demo escapes [--server URL]          grade the escape corpus, show what blocked each\n"
+	      "  demo escapes [--server URL]          grade the escape corpus, show what blocked "
+	      "each\n"
 	      "\n",
 	      f);
 	client_usage(f);

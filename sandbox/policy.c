@@ -1293,4 +1293,3 @@ policy_bpf_clear(struct policy_bpf *b)
 	free(b->insns);
 	*b = (struct policy_bpf){0};
 }
-

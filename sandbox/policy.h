@@ -12,8 +12,8 @@
 struct policy; /* opaque */
 
 struct policy_error {
-	char file[256];    /* the file the error is in (an include's own name) */
-	unsigned line;     /* 1-based; 0 when not tied to a line (e.g. file not found) */
+	char file[256];	   /* the file the error is in (an include's own name) */
+	unsigned line;	   /* 1-based; 0 when not tied to a line (e.g. file not found) */
 	char message[256]; /* what is wrong, e.g. "unknown syscall 'foo'" */
 };
 
@@ -95,8 +95,8 @@ int policy_forbid_exec_now(void);
 
 /* A compiled filter as the kernel takes it (seccomp(2), struct sock_fprog). */
 struct policy_bpf {
-	void *insns;  /* owned: struct sock_filter[len] */
-	size_t len;   /* instructions, at most 4096 */
+	void *insns; /* owned: struct sock_filter[len] */
+	size_t len;  /* instructions, at most 4096 */
 };
 
 /* Compiles @p (policy_compile()) and exports the BPF program into *ret (free with
@@ -108,4 +108,3 @@ int policy_compile_bpf(const struct policy *p, struct policy_bpf *ret);
 int policy_bpf_from_bytes(const void *data, size_t len, struct policy_bpf *ret);
 
 void policy_bpf_clear(struct policy_bpf *b);
-
