@@ -117,6 +117,14 @@ worker_main(struct server *s, struct slot *sl, int out_fd)
 
 	/* Dies with the server: its sandboxes die with it in turn (their init's PDEATHSIG). */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Keep nothing of the server's: its listening socket, client connections, database and
+	 * epoll instance. A copy held here would keep a connection the server closed alive inside
+	 * the shared epoll set, whose events would then land on whatever the server opens next
+	 * under that number (seen as a worker result pipe "at EOF" before any data). */
+	if (dup2(out_fd, 3) < 0)
+		_exit(3);
+	out_fd = 3;
+	(void)syscall(SYS_close_range, 4, ~0U, 0);
 	(void)prctl(PR_SET_NAME, "gradebox-worker");
 	/* Grading yields to the event loop: status queries stay fast while every core compiles.
 	 * All workers get the same niceness, so tests still compete fairly with each other. */
@@ -137,9 +145,12 @@ worker_main(struct server *s, struct slot *sl, int out_fd)
 		j = pipeline_result_to_json(&res);
 	}
 	char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (txt)
-		(void)util_write_all(out_fd, txt, strlen(txt));
-	_exit(txt ? 0 : 2);
+	int w = txt ? util_write_all(out_fd, txt, strlen(txt)) : -ENOMEM;
+	if (w < 0)
+		log_error_errno(w,
+				"job %" PRIi64 ": cannot hand the result to the server (fd %d): %m",
+				sl->job.id, out_fd);
+	_exit(w < 0 ? 3 : 0);
 }
 
 static void slot_finish(struct slot *sl);
@@ -150,6 +161,9 @@ on_worker_out(evutil_socket_t fd, short what, void *arg)
 	struct slot *sl = arg;
 	(void)what;
 	int n = evbuffer_read(sl->buf, fd, 65536);
+	/* A spurious wakeup is not the end of the result. */
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
 	if (n > 0 && evbuffer_get_length(sl->buf) < (64u << 20))
 		return;
 	/* EOF, an error, or a result too large to be ours: stop reading. */
@@ -378,9 +392,20 @@ slot_finish(struct slot *sl)
 		record_outcome(s, sl, j);
 		json_decref(j);
 	} else {
-		char why[96];
-		snprintf(why, sizeof(why), "grading worker died (status %d) without a result",
-			 sl->wait_status);
+		char why[256];
+		json_error_t jerr = {0};
+		if (len > 0) {
+			/* Parsed again only to say why it failed. */
+			char *txt = (char *)evbuffer_pullup(sl->buf, (ssize_t)len);
+			json_decref(json_loadb(txt, len, 0, &jerr));
+			snprintf(
+				why, sizeof(why),
+				"grading worker's result unreadable (%zu bytes, status %d): %.150s",
+				len, sl->wait_status, jerr.text);
+		} else
+			snprintf(why, sizeof(why),
+				 "grading worker died (status %d) without a result",
+				 sl->wait_status);
 		bool requeued = false;
 		(void)queue_fail(s->db, &sl->job, why, false, &requeued);
 		log_warning("job %" PRIi64 ": %s%s", sl->job.id, why, requeued ? ", requeued" : "");
