@@ -176,5 +176,24 @@ t_student_from_filename(void)
 	return 0;
 }
 
-TAP_MAIN(TAP_TEST(t_magic), TAP_TEST(t_login), TAP_TEST(t_utf8), TAP_TEST(t_csv),
-	 TAP_TEST(t_student_token), TAP_TEST(t_student_from_filename))
+static int
+t_evidence_name(void)
+{
+	char good[80];
+	memset(good, 'a', 64);
+	strcpy(good + 64, ".tar.gz");
+	CHECK(api_valid_evidence_name(good));
+	CHECK(!api_valid_evidence_name("../../etc/passwd"));
+	CHECK(!api_valid_evidence_name(".tar.gz"));
+	good[3] = 'A'; /* upper case is not what we write */
+	CHECK(!api_valid_evidence_name(good));
+	good[3] = '/';
+	CHECK(!api_valid_evidence_name(good));
+	good[3] = 'a';
+	strcpy(good + 64, ".tar.gz/x");
+	CHECK(!api_valid_evidence_name(good));
+	return 0;
+}
+
+TAP_MAIN(TAP_TEST(t_evidence_name), TAP_TEST(t_magic), TAP_TEST(t_login), TAP_TEST(t_utf8),
+	 TAP_TEST(t_csv), TAP_TEST(t_student_token), TAP_TEST(t_student_from_filename))

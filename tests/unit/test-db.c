@@ -298,6 +298,20 @@ t_audit_append_only_and_chained(void)
 		     0);
 	CHECK_EQ_INT(db_audit_verify(db, &bad), -EBADMSG);
 	CHECK_EQ_INT(bad, 3);
+
+	/* db_audit_check says what is wrong: an edited row, then a removed one. */
+	char why[160] = "";
+	int64_t rows = 0;
+	bad = 0;
+	CHECK_EQ_INT(db_audit_check(db, &rows, &bad, why, sizeof(why)), -EBADMSG);
+	CHECK_EQ_INT(bad, 3);
+	CHECK(strstr(why, "modified"));
+	CHECK_EQ_INT(db_exec(db, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 2;"
+				 "UPDATE audit SET detail = '{\"a\":1}' WHERE id = 3"),
+		     0);
+	CHECK_EQ_INT(db_audit_check(db, &rows, &bad, why, sizeof(why)), -EBADMSG);
+	CHECK_EQ_INT(bad, 3);
+	CHECK(strstr(why, "prev_hash"));
 	return 0;
 }
 
