@@ -774,6 +774,26 @@ group_rmdir(struct cgroup *cg)
 	return ret;
 }
 
+/* Removes the shared gradebox/ parents once the last sandbox is gone, so an idle host keeps
+ * no gradebox state. While another sandbox's group lives there, rmdir fails with EBUSY (or
+ * ENOTEMPTY), which is the answer we want; cgroup_create() retries if it loses this race. */
+static void
+group_rmdir_parents(struct cgroup *cg)
+{
+	for (unsigned i = 0; i < cg->n_dirs; i++) {
+		char parent[PATH_MAX];
+		if (!cg->path[i] || strlen(cg->path[i]) >= sizeof(parent))
+			continue;
+		strcpy(parent, cg->path[i]);
+		char *slash = strrchr(parent, '/');
+		if (!slash)
+			continue;
+		*slash = 0;
+		if (rmdir(parent) < 0 && errno != EBUSY && errno != ENOTEMPTY && errno != ENOENT)
+			log_debug("cannot remove %s, ignoring: %m", parent);
+	}
+}
+
 int
 cgroup_destroy(struct cgroup *cg)
 {
@@ -785,6 +805,8 @@ cgroup_destroy(struct cgroup *cg)
 	int k = group_rmdir(cg);
 	if (r == 0)
 		r = k;
+	if (k == 0)
+		group_rmdir_parents(cg);
 	group_free(cg);
 	return r;
 }
@@ -830,30 +852,14 @@ remove_existing(const char *root, enum cgroup_version v, const char *name, char 
 	return 0;
 }
 
-int
-cgroup_create(const char *root, const char *name, const struct cgroup_limits *lim,
-	      struct cgroup **ret, char *reterr, size_t errsize)
+/* mkdir of the gradebox/ parents (v2: with the controllers enabled) and of the group; sets
+ * made[i] for each directory of the group it created. */
+static int
+create_dirs(const char *root, enum cgroup_version v, const char *name, bool made[V1_MAX],
+	    char *reterr, size_t errsize)
 {
-	_cleanup_(group_freep) struct cgroup *cg = NULL;
-	bool made[V1_MAX] = {false};
-	enum cgroup_version v;
 	char p[PATH_MAX];
 	int r;
-
-	if (!name_is_valid(name))
-		return set_err(reterr, errsize, -EINVAL, "invalid cgroup name");
-	r = cgroup_detect(root, &v);
-	if (r < 0)
-		return set_err(reterr, errsize, r, "no cgroup v1 or v2 filesystem at %s", root);
-	r = cgroup_check(root, v, reterr, errsize);
-	if (r < 0)
-		return r;
-
-	/* A group of this name that already exists was left by a supervisor that died; its tasks
-	 * may still run. They go before the name is reused, or they would share our limits. */
-	r = remove_existing(root, v, name, reterr, errsize);
-	if (r < 0)
-		return r;
 
 	if (v == CGROUP_V2) {
 		r = v2_enable_controllers(root, reterr, errsize);
@@ -880,24 +886,55 @@ cgroup_create(const char *root, const char *name, const struct cgroup_limits *li
 				return set_err(reterr, errsize, r, "cgroup root path too long: %s",
 					       root);
 			r = util_mkdir_p(p, 0755);
-			if (r < 0) {
-				set_err(reterr, errsize, r, "cannot create %s: %s", p,
-					strerror(-r));
-				goto fail;
-			}
+			if (r < 0)
+				return set_err(reterr, errsize, r, "cannot create %s: %s", p,
+					       strerror(-r));
 			r = path_fmt(p, sizeof(p), "%s/%s/" CGROUP_PARENT "/%s", root,
 				     v1_controllers[i], name);
-			if (r < 0) {
-				set_err(reterr, errsize, r, "cgroup name too long");
-				goto fail;
-			}
-			if (mkdir(p, 0755) < 0) {
-				r = set_err(reterr, errsize, -errno, "cannot create %s: %m", p);
-				goto fail;
-			}
+			if (r < 0)
+				return set_err(reterr, errsize, r, "cgroup name too long");
+			if (mkdir(p, 0755) < 0)
+				return set_err(reterr, errsize, -errno, "cannot create %s: %m", p);
 			made[i] = true;
 		}
 	}
+	return 0;
+}
+
+int
+cgroup_create(const char *root, const char *name, const struct cgroup_limits *lim,
+	      struct cgroup **ret, char *reterr, size_t errsize)
+{
+	_cleanup_(group_freep) struct cgroup *cg = NULL;
+	bool made[V1_MAX] = {false};
+	enum cgroup_version v;
+	char p[PATH_MAX];
+	int r;
+
+	if (!name_is_valid(name))
+		return set_err(reterr, errsize, -EINVAL, "invalid cgroup name");
+	r = cgroup_detect(root, &v);
+	if (r < 0)
+		return set_err(reterr, errsize, r, "no cgroup v1 or v2 filesystem at %s", root);
+	r = cgroup_check(root, v, reterr, errsize);
+	if (r < 0)
+		return r;
+
+	/* A group of this name that already exists was left by a supervisor that died; its tasks
+	 * may still run. They go before the name is reused, or they would share our limits. */
+	r = remove_existing(root, v, name, reterr, errsize);
+	if (r < 0)
+		return r;
+
+	/* Another sandbox's cgroup_destroy() may remove an empty gradebox/ parent between our
+	 * mkdir of it and of our group (ENOENT): create both again. */
+	for (int attempt = 0;; attempt++) {
+		r = create_dirs(root, v, name, made, reterr, errsize);
+		if (r != -ENOENT || attempt >= 10)
+			break;
+	}
+	if (r < 0)
+		goto fail;
 
 	r = group_open_dirs(root, v, name, false, &cg, reterr, errsize);
 	if (r < 0)
@@ -913,7 +950,8 @@ cgroup_create(const char *root, const char *name, const struct cgroup_limits *li
 
 fail:
 	/* Nothing was attached yet: the directories we made are empty and go with rmdir. The
-	 * gradebox/ parents stay; other sandboxes share them. */
+	 * gradebox/ parents may be shared with running sandboxes; the last cgroup_destroy()
+	 * removes them. */
 	for (unsigned i = 0; i < V1_MAX; i++) {
 		if (!made[i])
 			continue;

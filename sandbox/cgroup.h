@@ -65,8 +65,9 @@ int cgroup_kill(struct cgroup *cg);
 /* Number of tasks still in the group, or -errno. */
 int cgroup_count_procs(struct cgroup *cg);
 
-/* Kills what is left, removes the directories and frees @cg. Accepts NULL. Returns 0 or the
- * first -errno (the object is freed either way). */
+/* Kills what is left, removes the directories, and the shared gradebox/ parents when no other
+ * group is left in them, then frees @cg. Accepts NULL. Returns 0 or the first -errno (the
+ * object is freed either way). */
 int cgroup_destroy(struct cgroup *cg);
 
 /* Removes every "gradebox/box-*" group for which @is_stale(name, userdata) returns true

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 8
+plan 9
 
 boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' 2>/dev/null | sort; }
 before=$(boxes)
@@ -47,4 +47,7 @@ gb_run --disk 1M -- /bin/dd if=/dev/zero of=/tmp/fill bs=1M count=8
 like "$(cat "$GB_ERR")" "No space left on device" "--disk 1M: filling /tmp stops at ENOSPC"
 gb_run --file-size 64K -- /bin/dd if=/dev/zero of=/box/big bs=64K count=4
 like "$GB_STATUS" "^(SG|RE)$" "--file-size 64K: a larger file is refused (status $GB_STATUS)"
+# The shared gradebox/ parents go with the last sandbox: an idle host keeps no cgroup state.
+is "$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name gradebox 2>/dev/null)" "" \
+	"no gradebox cgroup directory left once no sandbox runs"
 done_testing
