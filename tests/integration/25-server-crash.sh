@@ -85,7 +85,7 @@ alive=
 for _ in $(seq 50); do
 	alive=
 	for p in $tree; do
-		[ -d "/proc/$p" ] && alive="$alive $p($(cat "/proc/$p/comm" 2>/dev/null))"
+		[ -d "/proc/$p" ] && alive="$alive $p($(cat "/proc/$p/comm" 2>/dev/null || true))"
 	done
 	[ -z "$alive" ] && break
 	sleep 0.1

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../lib.sh"
 GB_TIMEOUT=120
 
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
-plan 14
+plan 15
 
 gb_run -- /bin/true
 is_status OK "v2: /bin/true runs"
@@ -47,6 +47,7 @@ tar -C "$ROOT/submissions/sum/students/mallory-ptrace" -czf "$T/good/mallory.tar
 "$GB" grade --json "$ROOT/submissions/sum/assignment" "$T/good/mallory.tar.gz" >"$T/grade2.json" 2>>"$T/grade.err" || true
 is "$(json_field "$T/grade2.json" verdict)" "SV" "v2: ptrace in a test -> SV (frozen with cgroup.freeze, killed)"
 
-left=$(find /sys/fs/cgroup/gradebox -mindepth 1 -maxdepth 1 -type d -name 'box-*' 2>/dev/null | wc -l)
+left=$( (find /sys/fs/cgroup/gradebox -mindepth 1 -maxdepth 1 -type d -name 'box-*' 2>/dev/null || true) | wc -l)
 is "$left" 0 "v2: no sandbox cgroup left behind"
+ok "v2: the gradebox/ parent went with the last sandbox" test ! -d /sys/fs/cgroup/gradebox
 done_testing
