@@ -5,6 +5,7 @@
  * this machine, measured in docs/performance.md). Every other subcommand is the full
  * `gradebox-grader` next to this binary, exec'ed with the same arguments. */
 #include "cli.h"
+#include "pool.h"
 #include "log.h"
 
 #include <limits.h>
@@ -19,6 +20,8 @@ main(int argc, char **argv)
 	log_set_ident("gradebox");
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "pool") == 0)
+		return cmd_pool(argc - 1, argv + 1);
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0) {
 		log_error("cannot find my own binary: %m");

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "client.h"
 #include "log.h"
+#include "pool.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@ usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  run [OPTIONS] -- PROGRAM [ARGS...]   run one program in a fresh sandbox\n"
+	      "  pool [--sandboxes N]                 keep sandboxes built ahead for `gradebox run`\n"
 	      "  serve [OPTIONS]                      the grading server (HTTP API, SQLite queue)\n"
 	      "  grade [--json] ASSIGNMENT_DIR TARBALL  grade one submission here, no server\n"
 	      "  demo escapes [--server URL]          grade the escape corpus, show what blocked "
@@ -38,6 +40,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "pool") == 0)
+		return cmd_pool(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)

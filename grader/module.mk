@@ -14,6 +14,7 @@ $(B)/gradebox-grader: $(B)/grader/main.o $(B)/libgrader.a $(B)/libsandbox.a
 
 # Static (a static PIE: ASLR stays) unless sanitizing: no dynamic loader work on every run.
 LAUNCHER_LINK = $(if $(SANITIZE),,-static-pie)
-$(B)/gradebox: $(B)/grader/launcher.o $(B)/grader/cmd_run.o $(B)/libsandbox.a $(B)/gradebox-grader
-	$(CC) $(ALL_LDFLAGS) $(LAUNCHER_LINK) -o $@ $(B)/grader/launcher.o $(B)/grader/cmd_run.o \
+LAUNCHER_OBJS = $(B)/grader/launcher.o $(B)/grader/cmd_run.o $(B)/grader/cmd_pool.o
+$(B)/gradebox: $(LAUNCHER_OBJS) $(B)/libsandbox.a $(B)/gradebox-grader
+	$(CC) $(ALL_LDFLAGS) $(LAUNCHER_LINK) -o $@ $(LAUNCHER_OBJS) \
 		$(B)/libsandbox.a $(shell pkg-config --libs jansson) $(SANDBOX_LIBS)

@@ -68,6 +68,7 @@ static const char *const step_names[_RUN_STEP_MAX] = {
 	[RUN_STEP_START] = "start",	  [RUN_STEP_PREPARED] = "prepared",
 	[RUN_STEP_CGROUP] = "cgroup",	  [RUN_STEP_CLONED] = "cloned",
 	[RUN_STEP_ATTACHED] = "attached", [RUN_STEP_ROOT] = "root-built",
+	[RUN_STEP_READY] = "ready",
 	[RUN_STEP_EXEC] = "exec",	  [RUN_STEP_EXITED] = "exited",
 	[RUN_STEP_DRAINED] = "drained",	  [RUN_STEP_CLEANED] = "cleaned",
 };
@@ -130,6 +131,7 @@ run_config_init(struct run_config *c)
 		.stdin_fd = -1,
 		.stdout_fd = -1,
 		.stderr_fd = -1,
+		.cancel_fd = -1,
 	};
 }
 
@@ -147,6 +149,8 @@ enum msg_type {
 	MSG_STATUS,	     /* init: the program's wait status */
 	MSG_EXEC_FAILED,     /* program: execve failed (errno) */
 	MSG_UPPER,	     /* init: the writable layer's upper dir fd rides along */
+	MSG_READY,	     /* init: everything dropped, waiting for the program */
+	MSG_EXEC,	     /* supervisor: the request memfd (and a stdin fd) ride along */
 };
 
 struct msg {
@@ -172,53 +176,64 @@ child_fail(int sock, const char *step, int r)
 	_exit(SETUP_EXIT);
 }
 
+/* Sends a message with @n (1 or 2) fds; m.status carries their number. */
 static int
-send_fd(int sock, enum msg_type type, int fd)
+send_fds(int sock, enum msg_type type, const int *fds, int n)
 {
-	struct msg m = {.type = type};
+	struct msg m = {.type = type, .status = n};
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u = {0};
 	struct msghdr mh = {.msg_iov = &iov,
 			    .msg_iovlen = 1,
 			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
+			    .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-/* Receives one message; *ret_fd gets a passed fd or -1. Returns 1, 0 on EOF, or -errno. */
 static int
-recv_msg(int sock, struct msg *m, int *ret_fd)
+send_fd(int sock, enum msg_type type, int fd)
+{
+	return send_fds(sock, type, &fd, 1);
+}
+
+/* Receives one message; fds[0..1] get passed fds or -1. @flags: MSG_DONTWAIT or 0.
+ * Returns 1, 0 on EOF, or -errno. */
+static int
+recv_msg_fds(int sock, struct msg *m, int fds[2], int flags)
 {
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {.msg_iov = &iov,
 			    .msg_iovlen = 1,
 			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
-	*ret_fd = -1;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	fds[0] = fds[1] = -1;
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
 	if (n < 0)
 		return errno == EAGAIN ? -EAGAIN : -errno;
 	if (n == 0)
 		return 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	if ((size_t)n != sizeof(*m)) {
-		if (*ret_fd >= 0)
-			close(*ret_fd);
-		*ret_fd = -1;
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(c), (k > 2 ? 2 : k) * sizeof(int));
+		}
+	if ((size_t)n != sizeof(*m) || (mh.msg_flags & MSG_CTRUNC)) {
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		fds[0] = fds[1] = -1;
 		return -EBADMSG;
 	}
 	return 1;
@@ -227,13 +242,10 @@ recv_msg(int sock, struct msg *m, int *ret_fd)
 /* ---- the sandbox side ---- */
 
 struct child_args {
-	const struct run_config *c;
 	const struct mount_plan *plan;
-	const struct policy_bpf *bpf; /* borrowed: the compiled filter */
 	int sock;
-	int stdin_fd, stdout_w, stderr_w;
-	char *const *envp;
-	pid_t supervisor;
+	int devnull; /* the program's stdin unless the request brings one */
+	int stdout_w, stderr_w;
 };
 
 static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin", env_home[] = "HOME=/box",
@@ -259,14 +271,13 @@ set_rlimit(int res, uint64_t v)
 }
 
 _noreturn_ static void
-program_exec(const struct child_args *a)
+program_exec(const struct child_args *a, const struct run_config *c, int stdin_fd)
 {
-	const struct run_config *c = a->c;
 	int r;
 
 	/* A new session: no controlling terminal to push input into (TIOCSTI). */
 	(void)setsid();
-	if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_w, 1) < 0 || dup2(a->stderr_w, 2) < 0)
+	if (dup2(stdin_fd, 0) < 0 || dup2(a->stdout_w, 1) < 0 || dup2(a->stderr_w, 2) < 0)
 		child_fail(a->sock, "dup2 standard streams", -errno);
 	/* Only 0, 1, 2 and our socket survive; close_range() leaves no inherited host fd. */
 	if (a->sock > 3)
@@ -293,7 +304,7 @@ program_exec(const struct child_args *a)
 	 * must allow sendmsg, write, close and execve, which this code needs. */
 	/* The program was compiled by the supervisor (or read from its cache): loading it is one
 	 * syscall, and the kernel hands back the listener for the supervisor. */
-	struct sock_fprog prog = {.len = (unsigned short)a->bpf->len, .filter = a->bpf->insns};
+	struct sock_fprog prog = {.len = (unsigned short)c->bpf->len, .filter = c->bpf->insns};
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 				    SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
@@ -304,22 +315,37 @@ program_exec(const struct child_args *a)
 	(void)close(listener);
 
 	/* execvpe: PATH is searched inside the sandbox's own root. */
-	execvpe(c->argv[0], c->argv, a->envp);
+	execvpe(c->argv[0], c->argv, c->envp ? c->envp : default_env);
 	send_msg(a->sock, MSG_EXEC_FAILED, errno, 0, c->argv[0]);
 	_exit(127);
 }
 
-static char **
-strv_copy(char *const *v)
+struct spawn_args {
+	const struct child_args *a;
+	const struct run_config *c;
+	int stdin_fd;
+};
+
+static int
+spawn_main(void *userdata)
 {
-	size_t n = 0;
-	while (v[n])
-		n++;
-	char **c = calloc(n + 1, sizeof(*c));
-	for (size_t i = 0; c && i < n; i++)
-		if (!(c[i] = strdup(v[i])))
-			return NULL;
-	return c;
+	const struct spawn_args *x = userdata;
+	program_exec(x->a, x->c, x->stdin_fd);
+}
+
+/* Starts the program like posix_spawn(): CLONE_VM | CLONE_VFORK, so the kernel does not copy
+ * init's page tables only to throw them away at execve (on this machine's shadow-paged
+ * guests a plain fork of init cost 1-2 ms, half the run of /bin/true). init sleeps until the
+ * program's execve (or its exit on a setup failure); the child only touches its own stack,
+ * and errno, which init does not read until then. A forwarded signal arriving before the
+ * execve finds program_pid still 0 and does nothing; execve resets the handlers. */
+static pid_t
+spawn_program(const struct child_args *a, const struct run_config *c, int stdin_fd)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct spawn_args x = {.a = a, .c = c, .stdin_fd = stdin_fd};
+	pid_t pid = clone(spawn_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &x);
+	return pid < 0 ? -errno : pid;
 }
 
 /* The init is a copy of the supervisor: its argv (host paths, options) would show in
@@ -367,17 +393,6 @@ init_main(const struct child_args *a)
 		(void)send_fd(a->sock, MSG_UPPER, upper_fd);
 		(void)close(upper_fd);
 	}
-	/* The program's argv, env and cwd may point into that very memory (they came from our
-	 * command line): copy them first. */
-	struct child_args copy = *a;
-	struct run_config cc = *a->c;
-	cc.argv = strv_copy(a->c->argv);
-	copy.envp = strv_copy(a->envp);
-	cc.cwd = a->c->cwd ? strdup(a->c->cwd) : NULL;
-	copy.c = &cc;
-	a = &copy;
-	if (!cc.argv || !copy.envp)
-		child_fail(a->sock, "copy argv", -ENOMEM);
 	wipe_cmdline();
 	if (sethostname("gradebox", 8) < 0 || setdomainname("gradebox", 8) < 0)
 		child_fail(a->sock, "sethostname", -errno);
@@ -420,15 +435,35 @@ init_main(const struct child_args *a)
 	for (size_t i = 0; i < ELEMENTSOF(fwd); i++)
 		(void)sigaction(fwd[i], &sa, NULL);
 
-	pid_t pid = fork();
+	/* Everything that does not depend on the program is done: from here on the box may wait
+	 * (a warm pool keeps it like this until a request comes). */
+	send_msg(a->sock, MSG_READY, 0, 0, NULL);
+	struct msg m;
+	int fds[2];
+	do
+		r = recv_msg_fds(a->sock, &m, fds, 0);
+	while (r == -EINTR);
+	if (r <= 0)
+		_exit(SETUP_EXIT); /* the supervisor went away: nothing to run */
+	if (m.type != MSG_EXEC || fds[0] < 0)
+		child_fail(a->sock, "receive the program", -EBADMSG);
+	_cleanup_(run_request_freep) struct run_request *q = NULL;
+	r = run_request_unpack(fds[0], &q);
+	(void)close(fds[0]);
+	if (r < 0)
+		child_fail(a->sock, "read the program's request", r);
+	const struct run_config *c = run_request_config(q);
+	int stdin_fd = fds[1] >= 0 ? fds[1] : a->devnull;
+
+	pid_t pid = spawn_program(a, c, stdin_fd);
 	if (pid < 0)
-		child_fail(a->sock, "fork the program", -errno);
-	if (pid == 0)
-		program_exec(a);
+		child_fail(a->sock, "start the program", pid);
 	program_pid = pid;
 	(void)close(a->stdout_w);
 	(void)close(a->stderr_w);
-	(void)close(a->stdin_fd);
+	(void)close(a->devnull);
+	if (fds[1] >= 0)
+		(void)close(fds[1]);
 
 	/* pid 1: reap everything; report the program's own status. When init exits the kernel
 	 * kills every other process of the namespace, so no grandchild survives the run. */
@@ -456,10 +491,10 @@ struct stream {
 };
 
 struct supervisor {
-	const struct run_config *c;
-	struct run_result *r;
+	const struct run_config *c; /* borrowed for the current phase */
+	struct run_result *r;	    /* borrowed for the current phase */
 	struct run_observation obs;
-	struct cgroup *cg; /* borrowed */
+	struct cgroup *cg; /* borrowed from the box */
 	int pidfd;
 	int sock;
 	int listener;
@@ -467,13 +502,28 @@ struct supervisor {
 	bool listener_hup; /* the filter has no users left */
 	pid_t init_pid;
 	unsigned slot;
-	bool exited; /* init was reaped */
+	bool until_ready; /* prepare phase: return once init is ready */
+	bool ready;	  /* init waits for its program */
+	bool exited;	  /* init was reaped */
 	bool killed;
+	bool frozen;
 	bool got_status;
 	uint64_t cpu_base_ns; /* cgroup CPU at exec time: setup is not the student's */
 	uint64_t start_ns;
+	uint64_t deadline_ns;
 	struct stream out[2];
 	char setup_error[160];
+};
+
+struct run_box {
+	struct supervisor s;
+	struct run_result prep; /* the prepare phase's own result: steps, why it failed */
+	struct cgroup *cg;	/* owned */
+	struct cgroup_limits lim;
+	uint64_t disk_bytes;
+	int slot_fd; /* owned: the slot's lock, when the box took a slot of its own */
+	int devnull; /* owned */
+	bool used;
 };
 
 static void
@@ -485,7 +535,7 @@ kill_sandbox(struct supervisor *s)
 	/* SIGKILL to the pid namespace's init takes every process of the sandbox with it. */
 	(void)syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
 	/* A frozen v1 task only dies once thawed (trap 12). */
-	if (s->r->frozen)
+	if (s->frozen)
 		(void)cgroup_freeze(s->cg, false);
 }
 
@@ -531,7 +581,7 @@ static void
 incident(struct supervisor *s)
 {
 	if (cgroup_freeze(s->cg, true) == 0)
-		s->r->frozen = true;
+		s->frozen = s->r->frozen = true;
 	describe_processes(s, s->r->process_tree, sizeof(s->r->process_tree));
 	if (s->c->on_violation) {
 		struct run_violation v = {.syscall = s->r->denied_syscall,
@@ -589,10 +639,10 @@ static void
 handle_msg(struct supervisor *s)
 {
 	struct msg m;
-	int fd = -1;
+	int fds[2];
 
 	for (;;) {
-		int r = recv_msg(s->sock, &m, &fd);
+		int r = recv_msg_fds(s->sock, &m, fds, MSG_DONTWAIT);
 		if (r == -EAGAIN)
 			return;
 		if (r <= 0) {
@@ -621,17 +671,24 @@ handle_msg(struct supervisor *s)
 				(void)!write(s->sock, "M", 1);
 			break;
 		}
+		case MSG_READY:
+			s->ready = true;
+			break;
 		case MSG_LISTENER:
 			MARK(s->r, RUN_STEP_EXEC);
-			if (fd >= 0 && s->listener < 0) {
-				s->listener = TAKE_FD(fd);
+			if (fds[0] >= 0 && s->listener < 0) {
+				s->listener = TAKE_FD(fds[0]);
 				struct cgroup_stats st;
 				if (cgroup_stats(s->cg, &st) == 0)
 					s->cpu_base_ns = st.cpu_usage_ns;
 			}
 			break;
 		case MSG_STATUS:
+			if (s->got_status)
+				break;
 			s->got_status = true;
+			MARK(s->r, RUN_STEP_EXITED);
+			s->r->wall_time_ms = (util_now_ns() - s->start_ns) / 1000000ULL;
 			if (WIFEXITED(m.status)) {
 				s->obs.exited = true;
 				s->obs.exit_code = WEXITSTATUS(m.status);
@@ -641,18 +698,20 @@ handle_msg(struct supervisor *s)
 			}
 			break;
 		case MSG_UPPER:
-			if (fd >= 0 && s->upper_fd < 0)
-				s->upper_fd = TAKE_FD(fd);
+			if (fds[0] >= 0 && s->upper_fd < 0)
+				s->upper_fd = TAKE_FD(fds[0]);
 			break;
 		case MSG_EXEC_FAILED:
 			m.text[sizeof(m.text) - 1] = 0;
 			snprintf(s->r->message, sizeof(s->r->message), "cannot execute '%s': %s",
 				 m.text, strerror(m.err));
 			break;
+		case MSG_EXEC:
+			break; /* ours; never comes back */
 		}
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 	}
 }
 
@@ -681,17 +740,39 @@ handle_stream(struct supervisor *s, struct stream *st)
 	}
 }
 
+/* Is there nothing left to wait for? Prepare phase: init is ready (or gone). Program phase:
+ * its status is known and both streams and the socket are at EOF. The status is known either
+ * from init's reap or, earlier, from init's report once the seccomp listener has hung up:
+ * the hang-up means every process under the filter has been reaped, so no other process can
+ * still write, fork or attempt a denied call. Not waiting for init's exit keeps the pid, mount
+ * and net namespace teardown (the larger part of a short run's end) off the result's path. */
+static bool
+supervise_done(const struct supervisor *s)
+{
+	if (s->until_ready)
+		return s->ready || s->exited || s->obs.setup_failed;
+	bool over = s->exited || (s->got_status && !s->killed &&
+				  (s->listener_hup || s->listener < 0));
+	return over && s->out[0].fd < 0 && s->out[1].fd < 0 && (s->sock < 0 || s->got_status);
+}
+
 static int
 supervise(struct supervisor *s)
 {
 	const struct run_config *c = s->c;
-	uint64_t deadline = s->start_ns + c->wall_time_ms * 1000000ULL;
 	uint64_t cpu_limit_ns = c->cpu_time_ms * 1000000ULL;
 
 	for (;;) {
-		struct pollfd p[5];
-		int n = 0, i_sock = -1, i_pid = -1, i_lis = -1, i_out[2] = {-1, -1};
+		struct pollfd p[6];
+		int n = 0, i_sock = -1, i_pid = -1, i_lis = -1, i_out[2] = {-1, -1}, i_cancel = -1;
 
+		if (supervise_done(s))
+			return 0;
+		if (!s->until_ready && c->cancel_fd >= 0 && !s->killed && !s->exited &&
+		    !s->got_status) {
+			i_cancel = n;
+			p[n++] = (struct pollfd){.fd = c->cancel_fd, .events = POLLIN};
+		}
 		if (s->sock >= 0) {
 			i_sock = n;
 			p[n++] = (struct pollfd){.fd = s->sock, .events = POLLIN};
@@ -709,22 +790,23 @@ supervise(struct supervisor *s)
 				i_out[k] = n;
 				p[n++] = (struct pollfd){.fd = s->out[k].fd, .events = POLLIN};
 			}
-		/* Done when init is reaped and both streams and the socket reached EOF. Init's exit
-		 * killed every writer, so EOF follows promptly. */
-		if (s->exited && s->out[0].fd < 0 && s->out[1].fd < 0 && s->sock < 0)
-			return 0;
 
 		uint64_t now = util_now_ns();
 		int timeout = -1;
 		if (!s->exited && !s->killed) {
-			if (now >= deadline) {
-				s->obs.wall_limit_hit = true;
+			if (now >= s->deadline_ns) {
+				if (s->until_ready) {
+					s->obs.setup_failed = true;
+					snprintf(s->setup_error, sizeof(s->setup_error),
+						 "sandbox setup timed out");
+				} else
+					s->obs.wall_limit_hit = true;
 				kill_sandbox(s);
 				continue;
 			}
-			uint64_t left_ms = (deadline - now) / 1000000ULL + 1;
+			uint64_t left_ms = (s->deadline_ns - now) / 1000000ULL + 1;
 			timeout = left_ms > INT_MAX ? INT_MAX : (int)left_ms;
-			if (s->listener >= 0) {
+			if (s->listener >= 0 && !s->got_status) {
 				/* CPU is polled from the cgroup: sleep no longer than half the CPU time
 				 * left could take on every core, and at most 50 ms. */
 				struct cgroup_stats st;
@@ -752,6 +834,12 @@ supervise(struct supervisor *s)
 				continue;
 			return -errno;
 		}
+		if (i_cancel >= 0 && p[i_cancel].revents) {
+			s->obs.setup_failed = true;
+			snprintf(s->setup_error, sizeof(s->setup_error),
+				 "cancelled: the caller went away");
+			kill_sandbox(s);
+		}
 		if (i_lis >= 0 && (p[i_lis].revents & POLLIN))
 			handle_notification(s);
 		/* Every process under the filter is gone: no notification can come any more, and a
@@ -767,11 +855,14 @@ supervise(struct supervisor *s)
 			siginfo_t si = {0};
 			if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED) == 0) {
 				s->exited = true;
-				MARK(s->r, RUN_STEP_EXITED);
-				s->r->wall_time_ms = (util_now_ns() - s->start_ns) / 1000000ULL;
 				/* Drain what the socket still holds (the status message). */
 				if (s->sock >= 0)
 					handle_msg(s);
+				if (!s->got_status && !s->until_ready) {
+					MARK(s->r, RUN_STEP_EXITED);
+					s->r->wall_time_ms =
+						(util_now_ns() - s->start_ns) / 1000000ULL;
+				}
 			}
 		}
 	}
@@ -807,33 +898,59 @@ fail(struct run_result *r, const char *what, int err)
 		 strerror(err < 0 ? -err : err));
 }
 
+#define SETUP_TIMEOUT_MS 30000 /* building a box takes milliseconds; this is a hung kernel */
+
 int
-run_sandbox(const struct run_config *c, struct run_result *r)
+run_box_destroy(struct run_box *b)
 {
-	const char *state_dir = c->state_dir ? c->state_dir : DEFAULT_STATE_DIR;
-	const char *cg_root = c->cgroup_root ? c->cgroup_root : DEFAULT_CGROUP_ROOT;
+	int r = 0;
+
+	if (!b)
+		return 0;
+	struct supervisor *s = &b->s;
+	if (s->pidfd >= 0 && !s->exited) {
+		kill_sandbox(s);
+		siginfo_t si;
+		(void)waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED);
+	}
+	if (b->cg)
+		r = cgroup_destroy(b->cg);
+	for (int k = 0; k < 2; k++)
+		if (s->out[k].fd >= 0)
+			close(s->out[k].fd);
+	if (s->sock >= 0)
+		close(s->sock);
+	if (s->listener >= 0)
+		close(s->listener);
+	if (s->upper_fd >= 0)
+		close(s->upper_fd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (b->devnull >= 0)
+		close(b->devnull);
+	if (b->slot_fd >= 0)
+		close(b->slot_fd);
+	free(b);
+	return r;
+}
+
+int
+run_box_prepare(const struct run_config *c, struct run_box **ret, struct run_result *r)
+{
+	const char *state_dir, *cg_root;
 	char base[PATH_MAX], staging[PATH_MAX], err[256];
-	_cleanup_close_ int slot_fd = -1, devnull = -1;
 	int sv[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1};
-	struct policy_bpf own_bpf = {0};
-	const struct policy_bpf *bpf = c->bpf;
-	struct cgroup *cg = NULL;
 	enum cgroup_version ver;
 	unsigned slot = 0;
 	int rr;
 
-	if (!c || !r || !c->argv || !c->argv[0] || (!c->policy && !c->bpf))
+	if (!c || !ret || !r)
 		return -EINVAL;
+	*ret = NULL;
 	*r = (struct run_result){.status = RUN_XX};
 	MARK(r, RUN_STEP_START);
-	struct supervisor s = {
-		.c = c,
-		.r = r,
-		.pidfd = -1,
-		.sock = -1,
-		.listener = -1,
-		.upper_fd = -1,
-		.out = {{.fd = -1, .out = c->stdout_fd}, {.fd = -1, .out = c->stderr_fd}}};
+	state_dir = c->state_dir ? c->state_dir : DEFAULT_STATE_DIR;
+	cg_root = c->cgroup_root ? c->cgroup_root : DEFAULT_CGROUP_ROOT;
 
 	const char *image = c->image;
 	if (!image) {
@@ -871,60 +988,59 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 			 err);
 		return 0;
 	}
+
+	struct run_box *b = calloc(1, sizeof(*b));
+	if (!b) {
+		fail(r, "cannot allocate the sandbox", -ENOMEM);
+		return 0;
+	}
+	b->slot_fd = b->devnull = -1;
+	b->disk_bytes = c->disk_bytes;
+	struct supervisor *s = &b->s;
+	*s = (struct supervisor){.c = c,
+				 .r = r,
+				 .pidfd = -1,
+				 .sock = -1,
+				 .listener = -1,
+				 .upper_fd = -1,
+				 .until_ready = true,
+				 .out = {{.fd = -1, .out = -1}, {.fd = -1, .out = -1}}};
+
 	if (c->slot)
 		slot = c->slot->slot;
 	else {
-		rr = ns_slot_acquire(state_dir, &slot, &slot_fd);
+		rr = ns_slot_acquire(state_dir, &slot, &b->slot_fd);
 		if (rr < 0) {
 			fail(r, "no free sandbox slot", rr);
-			return 0;
+			goto fail;
 		}
 	}
-	s.slot = slot;
+	s->slot = slot;
 	r->host_uid_base = ns_host_uid(slot, 0);
 	snprintf(staging, sizeof(staging), "%s/mnt", state_dir);
 	if ((rr = util_mkdir_p(staging, 0700)) < 0) {
 		fail(r, "cannot create the staging directory", rr);
-		return 0;
+		goto fail;
 	}
 	if (c->workdir) {
 		char p[PATH_MAX];
 		snprintf(p, sizeof(p), "%s/upper", c->workdir);
 		if ((rr = util_mkdir_p(p, 0755)) < 0) {
 			fail(r, "cannot create the writable layer in the workdir", rr);
-			return 0;
+			goto fail;
 		}
-	}
-
-	if (!bpf) {
-		/* The sandbox's own last steps run under the filter (trap 8): without these two a
-		 * run would hang until its wall limit instead of failing clearly. */
-		if (!policy_allows(c->policy, "sendmsg") || !policy_allows(c->policy, "execve")) {
-			snprintf(
-				r->message, sizeof(r->message),
-				"policy '%s' must allow sendmsg and execve (the sandbox hands over "
-				"its seccomp listener, then execs the program)",
-				policy_name(c->policy));
-			return 0;
-		}
-		rr = policy_compile_bpf(c->policy, &own_bpf);
-		if (rr < 0) {
-			fail(r, "cannot compile the seccomp policy", rr);
-			return 0;
-		}
-		bpf = &own_bpf;
 	}
 
 	char name[32];
 	snprintf(name, sizeof(name), "box-%u", slot);
-	struct cgroup_limits lim = {.memory_bytes = c->memory_bytes, .pids_max = c->pids};
+	b->lim = (struct cgroup_limits){.memory_bytes = c->memory_bytes, .pids_max = c->pids};
 	MARK(r, RUN_STEP_PREPARED);
-	rr = cgroup_create(cg_root, name, &lim, &cg, err, sizeof(err));
+	rr = cgroup_create(cg_root, name, &b->lim, &b->cg, err, sizeof(err));
 	if (rr < 0) {
 		snprintf(r->message, sizeof(r->message), "cannot create the cgroup: %.200s", err);
-		goto out;
+		goto fail;
 	}
-	s.cg = cg;
+	s->cg = b->cg;
 
 	struct mount_plan plan = {
 		.staging = staging,
@@ -942,31 +1058,29 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		fail(r, "cannot create pipes", -errno);
-		goto out;
+		goto fail_fds;
 	}
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
+	b->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (b->devnull < 0) {
 		fail(r, "cannot open /dev/null", -errno);
-		goto out;
+		goto fail_fds;
 	}
 	struct child_args a = {
-		.c = c,
 		.plan = &plan,
-		.bpf = bpf,
 		.sock = sv[1],
-		.stdin_fd = c->stdin_fd >= 0 ? c->stdin_fd : devnull,
+		.devnull = b->devnull,
 		.stdout_w = po[1],
 		.stderr_w = pe[1],
-		.envp = c->envp ? c->envp : default_env,
 	};
 
 	MARK(r, RUN_STEP_CGROUP);
-	s.start_ns = util_now_ns();
-	int cg_fd = cgroup_dirfd(cg);
-	pid_t pid = clone3_sandbox(&s.pidfd, cg_fd);
+	s->start_ns = util_now_ns();
+	s->deadline_ns = s->start_ns + SETUP_TIMEOUT_MS * 1000000ULL;
+	int cg_fd = cgroup_dirfd(b->cg);
+	pid_t pid = clone3_sandbox(&s->pidfd, cg_fd);
 	if (pid < 0) {
 		fail(r, "cannot create the sandbox namespaces", -errno);
-		goto out;
+		goto fail_fds;
 	}
 	if (pid == 0) {
 		close(sv[0]);
@@ -974,62 +1088,80 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 		close(pe[0]);
 		init_main(&a);
 	}
-	s.init_pid = pid;
+	s->init_pid = pid;
 	close(sv[1]);
 	close(po[1]);
 	close(pe[1]);
-	sv[1] = po[1] = pe[1] = -1;
-	s.sock = TAKE_FD(sv[0]);
-	s.out[0].fd = TAKE_FD(po[0]);
-	s.out[1].fd = TAKE_FD(pe[0]);
+	s->sock = TAKE_FD(sv[0]);
+	s->out[0].fd = TAKE_FD(po[0]);
+	s->out[1].fd = TAKE_FD(pe[0]);
 
 	MARK(r, RUN_STEP_CLONED);
-	rr = cg_fd >= 0 ? 0 : cgroup_attach(cg, pid);
+	rr = cg_fd >= 0 ? 0 : cgroup_attach(b->cg, pid);
 	MARK(r, RUN_STEP_ATTACHED);
 	if (rr < 0) {
-		s.obs.setup_failed = true;
-		snprintf(s.setup_error, sizeof(s.setup_error), "cannot join the cgroup: %s",
+		s->obs.setup_failed = true;
+		snprintf(s->setup_error, sizeof(s->setup_error), "cannot join the cgroup: %s",
 			 strerror(-rr));
-		kill_sandbox(&s);
+		kill_sandbox(s);
 	} else
-		(void)!write(s.sock, "G", 1);
+		(void)!write(s->sock, "G", 1);
 
-	rr = supervise(&s);
-	MARK(r, RUN_STEP_DRAINED);
+	rr = supervise(s);
 	if (rr < 0) {
-		kill_sandbox(&s);
 		fail(r, "supervisor poll failed", rr);
-		goto out;
+		goto fail;
 	}
+	if (!s->ready || s->obs.setup_failed) {
+		snprintf(r->message, sizeof(r->message), "%s",
+			 s->setup_error[0] ? s->setup_error
+					   : "sandbox init exited before it was ready");
+		goto fail;
+	}
+	MARK(r, RUN_STEP_READY);
+	s->until_ready = false;
+	s->c = NULL;
+	s->r = &b->prep;
+	b->prep = *r;
+	*ret = b;
+	return 0;
 
-	struct cgroup_stats st = {0};
-	if (cgroup_stats(cg, &st) == 0) {
-		uint64_t used =
-			st.cpu_usage_ns > s.cpu_base_ns ? st.cpu_usage_ns - s.cpu_base_ns : 0;
-		r->cpu_time_ms = used / 1000000ULL;
-		r->memory_peak_kb = st.memory_peak_bytes / 1024;
-		s.obs.oom_kills = st.oom_kills;
-		r->pids_limit_hits = st.pids_max_hits;
+fail_fds:
+	for (int k = 0; k < 2; k++) {
+		if (sv[k] >= 0)
+			close(sv[k]);
+		if (po[k] >= 0)
+			close(po[k]);
+		if (pe[k] >= 0)
+			close(pe[k]);
 	}
-	if (!s.got_status && !s.obs.setup_failed && !s.killed && s.listener < 0) {
-		/* Init died before starting the program and said nothing. */
-		s.obs.setup_failed = true;
-		snprintf(s.setup_error, sizeof(s.setup_error), "sandbox init exited unexpectedly");
-	}
-	if (s.killed && !s.got_status) {
-		/* Our SIGKILL took init down before it could report: the program was killed. */
-		s.obs.signaled = true;
-		s.obs.signal = SIGKILL;
-	}
-	r->output_bytes = s.out[0].total + s.out[1].total;
-	r->output_truncated = s.obs.output_limit_hit;
-	r->exit_code = s.obs.exited ? s.obs.exit_code : -1;
-	r->signal = s.obs.signaled ? s.obs.signal : 0;
-	r->status = run_classify(&s.obs);
+fail:
+	r->status = RUN_XX;
+	rr = run_box_destroy(b);
+	if (rr < 0)
+		fail(r, "cannot remove the sandbox cgroup after a failed setup", rr);
+	return 0;
+}
+
+/* Hands the program to init: the request as a memfd, and stdin if the caller has one. */
+static int
+send_request(struct run_box *b, const struct run_config *c, const struct policy_bpf *bpf)
+{
+	_cleanup_close_ int fd = -1;
+	int r = run_request_pack(c, bpf, &fd);
+	if (r < 0)
+		return r;
+	int fds[2] = {fd, c->stdin_fd};
+	return send_fds(b->s.sock, MSG_EXEC, fds, c->stdin_fd >= 0 ? 2 : 1);
+}
+
+static void
+describe_result(const struct run_config *c, const struct supervisor *s, struct run_result *r)
+{
 	switch (r->status) {
 	case RUN_XX:
 		snprintf(r->message, sizeof(r->message), "%s",
-			 s.setup_error[0] ? s.setup_error : "internal error");
+			 s->setup_error[0] ? s->setup_error : "internal error");
 		break;
 	case RUN_SV:
 		snprintf(r->message, sizeof(r->message), "security violation: syscall %s denied",
@@ -1068,42 +1200,154 @@ run_sandbox(const struct run_config *c, struct run_result *r)
 	case _RUN_STATUS_INVALID:
 		break;
 	}
+}
 
-out:
-	if (s.pidfd >= 0 && !s.exited) {
-		kill_sandbox(&s);
-		siginfo_t si;
-		(void)waitid((idtype_t)P_PIDFD, (id_t)s.pidfd, &si, WEXITED);
+/* The sandbox's own last steps run under the filter (trap 8): without sendmsg and execve a
+ * run would hang until its wall limit instead of failing clearly. */
+static int
+compile_policy(const struct run_config *c, struct policy_bpf *own, const struct policy_bpf **ret,
+	       struct run_result *r)
+{
+	if (c->bpf) {
+		*ret = c->bpf;
+		return 0;
 	}
-	if (cg) {
-		rr = cgroup_destroy(cg);
-		if (rr < 0 && r->status != RUN_XX) {
-			/* Something survived the kill: say so rather than pretend all is well. */
-			fail(r, "cannot remove the sandbox cgroup", rr);
+	if (!policy_allows(c->policy, "sendmsg") || !policy_allows(c->policy, "execve")) {
+		snprintf(r->message, sizeof(r->message),
+			 "policy '%s' must allow sendmsg and execve (the sandbox hands over "
+			 "its seccomp listener, then execs the program)",
+			 policy_name(c->policy));
+		return -EPERM;
+	}
+	int rr = policy_compile_bpf(c->policy, own);
+	if (rr < 0) {
+		fail(r, "cannot compile the seccomp policy", rr);
+		return rr;
+	}
+	*ret = own;
+	return 0;
+}
+
+int
+run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r)
+{
+	struct policy_bpf own_bpf = {0};
+	const struct policy_bpf *bpf = NULL;
+	char err[256];
+	int rr;
+
+	if (!b || !c || !r || !c->argv || !c->argv[0] || (!c->policy && !c->bpf))
+		return -EINVAL;
+	if (b->used || !b->s.ready)
+		return -EBUSY;
+	if (c->disk_bytes != b->disk_bytes)
+		return -EXDEV;
+	b->used = true;
+	struct supervisor *s = &b->s;
+	*r = (struct run_result){.status = RUN_XX, .host_uid_base = b->prep.host_uid_base};
+	MARK(r, RUN_STEP_START);
+	s->c = c;
+	s->r = r;
+	s->out[0].out = c->stdout_fd;
+	s->out[1].out = c->stderr_fd;
+
+	if (compile_policy(c, &own_bpf, &bpf, r) < 0)
+		return 0; /* the box stays unused by any program; the caller destroys it */
+	if (c->memory_bytes != b->lim.memory_bytes || c->pids != b->lim.pids_max) {
+		struct cgroup_limits lim = {.memory_bytes = c->memory_bytes, .pids_max = c->pids};
+		rr = cgroup_set_limits(b->cg, &lim, err, sizeof(err));
+		if (rr < 0) {
+			snprintf(r->message, sizeof(r->message), "cannot set the limits: %.200s",
+				 err);
+			policy_bpf_clear(&own_bpf);
+			return 0;
 		}
+		b->lim = lim;
 	}
-	if (cg)
-		MARK(r, RUN_STEP_CLEANED);
-	for (int k = 0; k < 2; k++)
-		if (s.out[k].fd >= 0)
-			close(s.out[k].fd);
-	if (s.sock >= 0)
-		close(s.sock);
-	if (s.listener >= 0)
-		close(s.listener);
-	if (s.upper_fd >= 0)
-		close(s.upper_fd);
-	if (s.pidfd >= 0)
-		close(s.pidfd);
-	for (int k = 0; k < 2; k++) {
-		if (sv[k] >= 0)
-			close(sv[k]);
-		if (po[k] >= 0)
-			close(po[k]);
-		if (pe[k] >= 0)
-			close(pe[k]);
-	}
+	s->start_ns = util_now_ns();
+	s->deadline_ns = s->start_ns + c->wall_time_ms * 1000000ULL;
+	rr = send_request(b, c, bpf);
 	policy_bpf_clear(&own_bpf);
+	if (rr < 0) {
+		fail(r, "cannot hand the program to the sandbox", rr);
+		return 0;
+	}
+
+	rr = supervise(s);
+	MARK(r, RUN_STEP_DRAINED);
+	if (rr < 0) {
+		kill_sandbox(s);
+		fail(r, "supervisor poll failed", rr);
+		return 0;
+	}
+
+	struct cgroup_stats st = {0};
+	if (cgroup_stats(b->cg, &st) == 0) {
+		uint64_t used =
+			st.cpu_usage_ns > s->cpu_base_ns ? st.cpu_usage_ns - s->cpu_base_ns : 0;
+		r->cpu_time_ms = used / 1000000ULL;
+		r->memory_peak_kb = st.memory_peak_bytes / 1024;
+		s->obs.oom_kills = st.oom_kills;
+		r->pids_limit_hits = st.pids_max_hits;
+	}
+	if (!s->got_status && !s->obs.setup_failed && !s->killed && s->listener < 0) {
+		/* Init died before starting the program and said nothing. */
+		s->obs.setup_failed = true;
+		snprintf(s->setup_error, sizeof(s->setup_error), "sandbox init exited unexpectedly");
+	}
+	if (s->killed && !s->got_status) {
+		/* Our SIGKILL took init down before it could report: the program was killed. */
+		s->obs.signaled = true;
+		s->obs.signal = SIGKILL;
+	}
+	r->output_bytes = s->out[0].total + s->out[1].total;
+	r->output_truncated = s->obs.output_limit_hit;
+	r->exit_code = s->obs.exited ? s->obs.exit_code : -1;
+	r->signal = s->obs.signaled ? s->obs.signal : 0;
+	r->status = run_classify(&s->obs);
+	describe_result(c, s, r);
+	/* The caller's result and config may go away before the box is destroyed. */
+	s->c = NULL;
+	s->r = &b->prep;
+	s->out[0].out = s->out[1].out = -1;
+	return 0;
+}
+
+int
+run_sandbox(const struct run_config *c, struct run_result *r)
+{
+	struct policy_bpf own_bpf = {0};
+	const struct policy_bpf *bpf = NULL;
+	struct run_box *b = NULL;
+	uint64_t steps[_RUN_STEP_MAX];
+
+	if (!c || !r || !c->argv || !c->argv[0] || (!c->policy && !c->bpf))
+		return -EINVAL;
+	/* A policy that cannot work is refused before anything is built. */
+	*r = (struct run_result){.status = RUN_XX};
+	if (compile_policy(c, &own_bpf, &bpf, r) < 0)
+		return 0;
+	struct run_config cc = *c;
+	cc.bpf = bpf;
+
+	int rr = run_box_prepare(&cc, &b, r);
+	if (rr < 0 || !b) {
+		policy_bpf_clear(&own_bpf);
+		return rr;
+	}
+	memcpy(steps, r->step_ns, sizeof(steps));
+	rr = run_box_exec(b, &cc, r);
+	policy_bpf_clear(&own_bpf);
+	/* One run, one timeline: the prepare steps, then the program's. */
+	for (int i = RUN_STEP_START; i <= RUN_STEP_READY; i++)
+		r->step_ns[i] = steps[i];
+	int d = run_box_destroy(b);
+	MARK(r, RUN_STEP_CLEANED);
+	if (rr < 0)
+		return rr;
+	if (d < 0 && r->status != RUN_XX)
+		/* Something survived the kill: say so rather than pretend all is well. */
+		fail(r, "cannot remove the sandbox cgroup", d);
 	return 0;
 }
 

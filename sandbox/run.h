@@ -75,6 +75,8 @@ struct run_config {
 	int stdin_fd;  /* borrowed; -1: /dev/null */
 	int stdout_fd; /* borrowed; -1: discard (still counted and limited) */
 	int stderr_fd; /* borrowed; -1: discard */
+	int cancel_fd; /* borrowed; -1: none. Readable or hung up (the caller went away): kill the
+			* sandbox, status XX */
 };
 
 /* Fills @c with the defaults of `gradebox run` (256 MiB, 2 s CPU, 5 s wall, 64 pids, 16 MiB
@@ -90,8 +92,9 @@ enum run_step {
 	RUN_STEP_CLONED,   /* clone3 returned in the supervisor */
 	RUN_STEP_ATTACHED, /* the child is in the cgroup */
 	RUN_STEP_ROOT,	   /* the child built its root and asked for its uid map */
+	RUN_STEP_READY,	   /* init dropped everything and waits for its program */
 	RUN_STEP_EXEC,	   /* the seccomp listener arrived: the program is about to exec */
-	RUN_STEP_EXITED,   /* init was reaped */
+	RUN_STEP_EXITED,   /* the program's end is known (or init was reaped) */
 	RUN_STEP_DRAINED,  /* pipes and socket at EOF */
 	RUN_STEP_CLEANED,  /* cgroup removed */
 	_RUN_STEP_MAX,
@@ -144,6 +147,51 @@ int run_sandbox(const struct run_config *c, struct run_result *ret);
 
 const char *run_status_to_string(enum run_status s);
 enum run_status run_status_from_string(const char *s);
+
+/* ---- the same run in three phases ----
+ * run_sandbox() is prepare + exec + destroy. Split, the expensive part (cgroup, namespaces,
+ * root, uid map, capability drop: everything that does not depend on the program) can be
+ * done before the program is known, which is what the warm pool (`gradebox pool`) does. A
+ * box is used for exactly one program: nothing of a run survives into another. */
+struct run_box; /* opaque: a sandbox whose init waits for its program */
+
+/* Builds a box from the shape of @c: image, layers, workdir, binds, disk_bytes, state_dir,
+ * cgroup_root, slot, and memory_bytes and pids as the cgroup's first limits. Returns 0 with
+ * *ret set, or 0 with *ret NULL and r->status XX and r->message saying why; -errno only for
+ * invalid arguments. r->step_ns gets the steps up to RUN_STEP_READY. @c is not kept. */
+int run_box_prepare(const struct run_config *c, struct run_box **ret, struct run_result *r);
+
+/* Runs @c's program in @b: argv, envp, cwd, the limits (the cgroup's are rewritten when they
+ * differ from the box's), policy or bpf, streams, on_violation. @c's shape fields are
+ * ignored, except that a disk_bytes other than the box's is refused with -EXDEV. Returns
+ * when the program's end is known: 0 with *r filled for every outcome; -errno for invalid
+ * arguments or a box already used. The box must still be destroyed. */
+int run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r);
+
+/* Kills what is left of the box, waits for its init and removes its cgroup. Returns 0, or
+ * -errno when the cgroup could not be removed (something survived the kill). */
+int run_box_destroy(struct run_box *b);
+
+/* ---- a run request on the wire (sandbox/request.c) ----
+ * argv, envp, cwd, the limits and the compiled filter of @c, in a new memfd (*ret_fd,
+ * close-on-exec). The streams, the shape and on_violation are not part of it. */
+int run_request_pack(const struct run_config *c, const struct policy_bpf *bpf, int *ret_fd);
+
+struct run_request; /* opaque: an unpacked request */
+
+/* Reads a request back from @fd, checking every length. Returns 0, -EPROTO for another
+ * version, -EBADMSG for a malformed one, or -errno. */
+int run_request_unpack(int fd, struct run_request **ret);
+
+/* The request as a run_config (bpf set, streams -1, shape fields defaults but disk_bytes);
+ * valid until run_request_free(). */
+const struct run_config *run_request_config(const struct run_request *q);
+struct run_request *run_request_free(struct run_request *q);
+static inline void
+run_request_freep(struct run_request **q)
+{
+	run_request_free(*q);
+}
 
 /* Takes a slot (a host uid range and a cgroup name) for a sequence of runs that must see each
  * other's files as their own, such as unpack, build and tests of one grading job. The runs of

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/* `gradebox pool`: warm sandboxes for `gradebox run` (see pool.h).
+ *
+ *   master    binds the socket (root only: 0700 directory, 0600 socket, SO_PEERCRED checked),
+ *             forks N workers, restarts one that dies, stops them all on SIGTERM/SIGINT
+ *   worker    holds one slot for its lifetime; loop: build a box, accept() one client, run its
+ *             request in the box, reply, destroy the box. accept() hands each connection to
+ *             exactly one idle worker, so the socket's backlog is the queue.
+ *
+ * A client sends one message: a header and its fds (the request memfd from
+ * run_request_pack(), then stdin, stdout and stderr as the flags say). The worker answers with
+ * one message: the result, or an error (-EXDEV: run it cold, this pool's boxes have another
+ * shape). A client that goes away cancels its run (the connection is the run's cancel_fd). */
+#include "pool.h"
+
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define POOL_MAGIC   0x6c706267u /* "gbpl" */
+#define POOL_VERSION 1u
+#define MAX_WORKERS  64
+
+enum {
+	HAS_STDIN = 1 << 0,
+	HAS_STDOUT = 1 << 1,
+	HAS_STDERR = 1 << 2,
+};
+
+struct pool_hello {
+	uint32_t magic, version;
+	uint32_t result_size; /* sizeof(struct run_result): both ends are one build */
+	uint32_t flags;
+};
+
+struct pool_reply {
+	uint32_t magic, version;
+	int32_t err; /* 0: result is valid; -errno: refused (result.message says why) */
+	uint32_t result_size;
+	struct run_result result;
+};
+
+static const char *
+socket_path_or_default(const char *p)
+{
+	const char *e = getenv("GRADEBOX_POOL_SOCKET");
+	return p ? p : e && *e ? e : POOL_SOCKET;
+}
+
+static int
+sockaddr_for(const char *path, struct sockaddr_un *sa)
+{
+	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* ---- client ---- */
+
+int
+pool_run(const char *socket_path, const struct run_config *c, struct run_result *ret)
+{
+	struct sockaddr_un sa;
+	const char *path = socket_path_or_default(socket_path);
+	int r;
+
+	if (!c->bpf)
+		return -EINVAL;
+	if ((r = sockaddr_for(path, &sa)) < 0)
+		return r;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+
+	_cleanup_close_ int req = -1;
+	r = run_request_pack(c, c->bpf, &req);
+	if (r < 0)
+		return r;
+	struct pool_hello h = {.magic = POOL_MAGIC,
+			       .version = POOL_VERSION,
+			       .result_size = sizeof(struct run_result)};
+	int fds[4], n = 0;
+	fds[n++] = req;
+	if (c->stdin_fd >= 0)
+		h.flags |= HAS_STDIN, fds[n++] = c->stdin_fd;
+	if (c->stdout_fd >= 0)
+		h.flags |= HAS_STDOUT, fds[n++] = c->stdout_fd;
+	if (c->stderr_fd >= 0)
+		h.flags |= HAS_STDERR, fds[n++] = c->stderr_fd;
+	struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u = {0};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+		return -errno;
+
+	_cleanup_free_ struct pool_reply *rep = malloc(sizeof(*rep));
+	if (!rep)
+		return -ENOMEM;
+	ssize_t k;
+	do
+		k = recv(fd, rep, sizeof(*rep), 0);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	if ((size_t)k != sizeof(*rep) || rep->magic != POOL_MAGIC ||
+	    rep->version != POOL_VERSION || rep->result_size != sizeof(struct run_result))
+		return k == 0 ? -ECONNRESET : -EPROTO;
+	*ret = rep->result;
+	return rep->err < 0 ? 1 : 0;
+}
+
+/* ---- worker ---- */
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+reply(int conn, int err, const struct run_result *res, const char *why)
+{
+	_cleanup_free_ struct pool_reply *rep = calloc(1, sizeof(*rep));
+	if (!rep)
+		return;
+	rep->magic = POOL_MAGIC;
+	rep->version = POOL_VERSION;
+	rep->err = err;
+	rep->result_size = sizeof(struct run_result);
+	if (res)
+		rep->result = *res;
+	if (why)
+		snprintf(rep->result.message, sizeof(rep->result.message), "%s", why);
+	(void)!send(conn, rep, sizeof(*rep), MSG_NOSIGNAL);
+}
+
+/* One client in @box. Returns whether the box was used (then it must be destroyed); a
+ * request refused before its program was handed over leaves the box for the next client. */
+static bool
+serve_one(int conn, struct run_box *box, const struct run_config *shape)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fds[4] = {-1, -1, -1, -1};
+	struct pool_hello h;
+
+	/* The socket's directory is root's alone; the peer's uid is still checked. */
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+		reply(conn, -EPERM, NULL, "only root may use the pool");
+		return false;
+	}
+	struct pollfd pf = {.fd = conn, .events = POLLIN};
+	if (poll(&pf, 1, 5000) <= 0) {
+		reply(conn, -ETIMEDOUT, NULL, "no request within 5 s");
+		return false;
+	}
+	struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t k = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	size_t nfds = 0;
+	if (k > 0)
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				if (nfds > 4)
+					nfds = 4;
+				memcpy(fds, CMSG_DATA(c), nfds * sizeof(int));
+			}
+
+	int err = 0;
+	bool used = false;
+	const char *why = NULL;
+	size_t want = 1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) +
+		      !!(h.flags & HAS_STDERR);
+	if (k != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_CTRUNC) || h.magic != POOL_MAGIC)
+		err = -EBADMSG, why = "malformed pool request";
+	else if (h.version != POOL_VERSION || h.result_size != sizeof(struct run_result))
+		err = -EPROTO, why = "the pool runs another gradebox version";
+	else if (nfds != want)
+		err = -EBADMSG, why = "pool request with the wrong number of fds";
+
+	_cleanup_(run_request_freep) struct run_request *q = NULL;
+	if (!err && (err = run_request_unpack(fds[0], &q)) < 0)
+		why = "malformed run request";
+	if (!err) {
+		struct run_config c = *run_request_config(q);
+		size_t i = 1;
+		c.stdin_fd = (h.flags & HAS_STDIN) ? fds[i++] : -1;
+		c.stdout_fd = (h.flags & HAS_STDOUT) ? fds[i++] : -1;
+		c.stderr_fd = (h.flags & HAS_STDERR) ? fds[i++] : -1;
+		c.cancel_fd = conn;
+		struct run_result res;
+		if (c.disk_bytes != shape->disk_bytes)
+			err = -EXDEV, why = "the pool's sandboxes have another disk size";
+		else {
+			used = true;
+			if ((err = run_box_exec(box, &c, &res)) < 0)
+				why = "the pool could not run the request";
+			else
+				reply(conn, 0, &res, NULL);
+		}
+	}
+	if (err)
+		reply(conn, err, NULL, why);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return used;
+}
+
+_noreturn_ static void
+worker_main(int lfd, pid_t master, const struct run_config *defaults)
+{
+	struct run_config shape = *defaults;
+	_cleanup_(run_slot_releasep) struct run_slot *slot = NULL;
+	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: accept() returns */
+
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
+	(void)prctl(PR_SET_NAME, "gradebox-pool");
+	int r = run_slot_acquire(NULL, &slot);
+	if (r < 0) {
+		log_error_errno(r, "pool worker: no free slot: %m");
+		_exit(2);
+	}
+	shape.slot = slot;
+
+	struct run_box *box = NULL;
+	while (!stopping) {
+		struct run_result pr;
+		if (!box)
+			run_box_prepare(&shape, &box, &pr);
+		if (!box) {
+			log_error("pool worker: cannot build a sandbox: %s", pr.message);
+			sleep(1);
+			continue;
+		}
+		int conn = -1;
+		while (!stopping && conn < 0) {
+			conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (conn < 0 && errno != EINTR && errno != ECONNABORTED) {
+				log_error("pool worker: accept: %m");
+				sleep(1);
+			}
+		}
+		bool used = false;
+		if (conn >= 0) {
+			used = serve_one(conn, box, &shape);
+			close(conn);
+		}
+		if (!used && !stopping)
+			continue;
+		r = run_box_destroy(TAKE_PTR(box));
+		if (r < 0) {
+			/* Something of the sandbox survived: never build on top of it. */
+			log_error_errno(r, "pool worker: cannot remove a used sandbox: %m");
+			_exit(2);
+		}
+	}
+	run_slot_release(TAKE_PTR(slot));
+	_exit(0);
+}
+
+/* ---- master ---- */
+
+static void
+pool_usage(FILE *f)
+{
+	fputs("usage: gradebox pool [--sandboxes N] [--socket PATH]\n"
+	      "\n"
+	      "Keeps N sandboxes (default 2) built ahead for `gradebox run`, which uses them\n"
+	      "when it finds the socket (default " POOL_SOCKET ", or $GRADEBOX_POOL_SOCKET) and\n"
+	      "runs cold otherwise. Each sandbox serves one run. Stops on SIGTERM or SIGINT.\n",
+	      f);
+}
+
+static pid_t
+spawn_worker(int lfd, const struct run_config *defaults)
+{
+	pid_t master = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		worker_main(lfd, master, defaults);
+	return pid;
+}
+
+int
+cmd_pool(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"sandboxes", required_argument, NULL, 'n'},
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	const char *path = NULL;
+	uint64_t n = 2;
+	pid_t workers[MAX_WORKERS] = {0};
+	struct sockaddr_un sa;
+	int o, r;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			if (util_parse_u64(optarg, &n) < 0 || n == 0 || n > MAX_WORKERS)
+				return log_error("--sandboxes: expected 1..%d, got '%s'",
+						 MAX_WORKERS, optarg),
+				       2;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			pool_usage(stdout);
+			return 0;
+		default:
+			pool_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pool_usage(stderr);
+		return 2;
+	}
+	if (geteuid() != 0)
+		return log_error("pool: must run as root"), 2;
+	path = socket_path_or_default(path);
+	if ((r = sockaddr_for(path, &sa)) < 0)
+		return log_error("pool: socket path too long: %s", path), 2;
+
+	char dir[sizeof(sa.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if ((r = util_mkdir_p(dir, 0700)) < 0)
+			return log_error_errno(r, "pool: cannot create %s: %m", dir), 2;
+	}
+	_cleanup_close_ int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return log_error("pool: socket: %m"), 2;
+	/* A live pool answers; a dead one left its socket file behind. */
+	if (connect(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return log_error("pool: another pool already listens on %s", path), 2;
+	close(lfd);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	(void)unlink(path);
+	mode_t old = umask(0177);
+	r = bind(lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(lfd, 128) < 0)
+		return log_error("pool: cannot listen on %s: %m", path), 2;
+
+	struct sigaction sa_stop = {.sa_handler = on_stop};
+	sigemptyset(&sa_stop.sa_mask);
+	(void)sigaction(SIGTERM, &sa_stop, NULL);
+	(void)sigaction(SIGINT, &sa_stop, NULL);
+
+	struct run_config defaults;
+	run_config_init(&defaults);
+	(void)run_cleanup_stale(NULL, NULL);
+	for (uint64_t i = 0; i < n; i++)
+		if ((workers[i] = spawn_worker(lfd, &defaults)) < 0)
+			log_error("pool: fork: %m");
+	log_notice("pool: %llu warm sandboxes on %s", (unsigned long long)n, path);
+
+	uint64_t last_restart = 0;
+	while (!stopping) {
+		int st;
+		pid_t w = waitpid(-1, &st, 0);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) {
+				sleep(1);
+			}
+		}
+		for (uint64_t i = 0; i < n && w > 0; i++) {
+			if (workers[i] != w)
+				continue;
+			workers[i] = 0;
+			if (stopping)
+				break;
+			log_error("pool: worker %d ended (%s %d); starting another", (int)w,
+				  WIFSIGNALED(st) ? "signal" : "status",
+				  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			/* Rate-limited: a worker that cannot build a box should not spin. */
+			if (util_now_ns() - last_restart < 1000000000ULL)
+				sleep(1);
+			last_restart = util_now_ns();
+			(void)run_cleanup_stale(NULL, NULL);
+			workers[i] = spawn_worker(lfd, &defaults);
+		}
+		for (uint64_t i = 0; i < n; i++)
+			if (workers[i] <= 0 && !stopping)
+				workers[i] = spawn_worker(lfd, &defaults);
+	}
+
+	log_notice("pool: stopping");
+	(void)unlink(path);
+	for (uint64_t i = 0; i < n; i++)
+		if (workers[i] > 0)
+			(void)kill(workers[i], SIGTERM);
+	for (uint64_t i = 0; i < n; i++)
+		if (workers[i] > 0)
+			(void)waitpid(workers[i], NULL, 0);
+	(void)run_cleanup_stale(NULL, NULL);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* The warm pool: `gradebox pool` keeps sandboxes built ahead (run_box_prepare(): cgroup,
+ * namespaces, root, uid map, capabilities dropped), one per worker and slot, so that a
+ * `gradebox run` only pays for its own program. Each box serves exactly one run and is then
+ * destroyed; the worker builds the next one while nobody waits for it. */
+#pragma once
+
+#include "run.h"
+
+#define POOL_SOCKET "/run/gradebox/pool.sock"
+
+/* Runs @c (its bpf must be set) in a warm sandbox from the pool listening at @socket_path
+ * (NULL: $GRADEBOX_POOL_SOCKET, else POOL_SOCKET). Returns 0 with *ret filled; 1 when the
+ * pool refused the request before running anything (ret->message says why: another shape,
+ * another version), -ENOENT or -ECONNREFUSED when no pool listens: in these cases the caller
+ * may run it cold. Any other -errno: the pool failed mid-run, and the program may have
+ * started, so it must not simply be run again. */
+int pool_run(const char *socket_path, const struct run_config *c, struct run_result *ret);
+
+/* `gradebox pool [--sandboxes N] [--socket PATH]`: serves until SIGTERM or SIGINT. */
+int cmd_pool(int argc, char **argv);
