@@ -130,8 +130,8 @@ pool_run(const char *socket_path, const struct run_config *c, struct run_result 
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return -errno;
-	if ((size_t)k != sizeof(*rep) || rep->magic != POOL_MAGIC ||
-	    rep->version != POOL_VERSION || rep->result_size != sizeof(struct run_result))
+	if ((size_t)k != sizeof(*rep) || rep->magic != POOL_MAGIC || rep->version != POOL_VERSION ||
+	    rep->result_size != sizeof(struct run_result))
 		return k == 0 ? -ECONNRESET : -EPROTO;
 	*ret = rep->result;
 	return rep->err < 0 ? 1 : 0;
@@ -208,8 +208,8 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 	int err = 0;
 	bool used = false;
 	const char *why = NULL;
-	size_t want = 1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) +
-		      !!(h.flags & HAS_STDERR);
+	size_t want =
+		1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) + !!(h.flags & HAS_STDERR);
 	if (k != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_CTRUNC) || h.magic != POOL_MAGIC)
 		err = -EBADMSG, why = "malformed pool request";
 	else if (h.version != POOL_VERSION || h.result_size != sizeof(struct run_result))

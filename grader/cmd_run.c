@@ -497,7 +497,8 @@ cmd_run(int argc, char **argv)
 		if (r == 0)
 			warm = true;
 		else if (r == 1 && res.message[0] && !quiet)
-			log_notice("run: the warm pool refused (%s); building a sandbox", res.message);
+			log_notice("run: the warm pool refused (%s); building a sandbox",
+				   res.message);
 		else if (r < 0 && r != -ENOENT && r != -ECONNREFUSED) {
 			/* The program may have started: running it again could do things twice. */
 			log_error_errno(r, "run: the warm pool failed during the run: %m");

@@ -5,8 +5,8 @@
  * this machine, measured in docs/performance.md). Every other subcommand is the full
  * `gradebox-grader` next to this binary, exec'ed with the same arguments. */
 #include "cli.h"
-#include "pool.h"
 #include "log.h"
+#include "pool.h"
 
 #include <limits.h>
 #include <string.h>

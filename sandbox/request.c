@@ -21,8 +21,8 @@
 
 struct wire {
 	uint32_t magic, version;
-	uint64_t memory_bytes, cpu_time_ms, wall_time_ms, pids, output_limit, file_size,
-		disk_bytes, open_files;
+	uint64_t memory_bytes, cpu_time_ms, wall_time_ms, pids, output_limit, file_size, disk_bytes,
+		open_files;
 	uint32_t argc;
 	uint32_t envc; /* UINT32_MAX: the sandbox's minimal default environment */
 	uint32_t has_cwd;

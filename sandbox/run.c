@@ -68,9 +68,9 @@ static const char *const step_names[_RUN_STEP_MAX] = {
 	[RUN_STEP_START] = "start",	  [RUN_STEP_PREPARED] = "prepared",
 	[RUN_STEP_CGROUP] = "cgroup",	  [RUN_STEP_CLONED] = "cloned",
 	[RUN_STEP_ATTACHED] = "attached", [RUN_STEP_ROOT] = "root-built",
-	[RUN_STEP_READY] = "ready",
-	[RUN_STEP_EXEC] = "exec",	  [RUN_STEP_EXITED] = "exited",
-	[RUN_STEP_DRAINED] = "drained",	  [RUN_STEP_CLEANED] = "cleaned",
+	[RUN_STEP_READY] = "ready",	  [RUN_STEP_EXEC] = "exec",
+	[RUN_STEP_EXITED] = "exited",	  [RUN_STEP_DRAINED] = "drained",
+	[RUN_STEP_CLEANED] = "cleaned",
 };
 
 const char *
@@ -751,8 +751,8 @@ supervise_done(const struct supervisor *s)
 {
 	if (s->until_ready)
 		return s->ready || s->exited || s->obs.setup_failed;
-	bool over = s->exited || (s->got_status && !s->killed &&
-				  (s->listener_hup || s->listener < 0));
+	bool over =
+		s->exited || (s->got_status && !s->killed && (s->listener_hup || s->listener < 0));
 	return over && s->out[0].fd < 0 && s->out[1].fd < 0 && (s->sock < 0 || s->got_status);
 }
 
@@ -1293,7 +1293,8 @@ run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r
 	if (!s->got_status && !s->obs.setup_failed && !s->killed && s->listener < 0) {
 		/* Init died before starting the program and said nothing. */
 		s->obs.setup_failed = true;
-		snprintf(s->setup_error, sizeof(s->setup_error), "sandbox init exited unexpectedly");
+		snprintf(s->setup_error, sizeof(s->setup_error),
+			 "sandbox init exited unexpectedly");
 	}
 	if (s->killed && !s->got_status) {
 		/* Our SIGKILL took init down before it could report: the program was killed. */
