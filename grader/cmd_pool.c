@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,7 +45,31 @@ struct pool_hello {
 	uint32_t magic, version;
 	uint32_t result_size; /* sizeof(struct run_result): both ends are one build */
 	uint32_t flags;
+	uint32_t shape_len; /* bytes of shape text that follow: see shape_text() */
+	uint32_t reserved;
 };
+
+#define SHAPE_MAX 32768
+
+/* What a box is built from, as text both ends compare: the disk size and the read-only binds.
+ * A run whose shape differs from the pool's is refused (-EXDEV) and runs cold. */
+static int
+shape_text(const struct run_config *c, char *buf, size_t size)
+{
+	size_t off = 0;
+	int n = snprintf(buf, size, "disk=%llu\n", (unsigned long long)c->disk_bytes);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	off = (size_t)n;
+	for (size_t i = 0; i < c->n_binds; i++) {
+		n = snprintf(buf + off, size - off, "bind=%s:%s\n", c->binds[i].src,
+			     c->binds[i].dst);
+		if (n < 0 || (size_t)n >= size - off)
+			return -ENAMETOOLONG;
+		off += (size_t)n;
+	}
+	return (int)off;
+}
 
 struct pool_reply {
 	uint32_t magic, version;
@@ -93,9 +118,16 @@ pool_run(const char *socket_path, const struct run_config *c, struct run_result 
 	r = run_request_pack(c, c->bpf, &req);
 	if (r < 0)
 		return r;
+	_cleanup_free_ char *msg = malloc(sizeof(struct pool_hello) + SHAPE_MAX);
+	if (!msg)
+		return -ENOMEM;
+	int shape_len = shape_text(c, msg + sizeof(struct pool_hello), SHAPE_MAX);
+	if (shape_len < 0)
+		return -ENOENT; /* too many binds to describe: not for the pool */
 	struct pool_hello h = {.magic = POOL_MAGIC,
 			       .version = POOL_VERSION,
-			       .result_size = sizeof(struct run_result)};
+			       .result_size = sizeof(struct run_result),
+			       .shape_len = (uint32_t)shape_len};
 	int fds[4], n = 0;
 	fds[n++] = req;
 	if (c->stdin_fd >= 0)
@@ -104,7 +136,8 @@ pool_run(const char *socket_path, const struct run_config *c, struct run_result 
 		h.flags |= HAS_STDOUT, fds[n++] = c->stdout_fd;
 	if (c->stderr_fd >= 0)
 		h.flags |= HAS_STDERR, fds[n++] = c->stderr_fd;
-	struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+	memcpy(msg, &h, sizeof(h));
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(h) + (size_t)shape_len};
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 		struct cmsghdr align;
@@ -134,6 +167,8 @@ pool_run(const char *socket_path, const struct run_config *c, struct run_result 
 	    rep->result_size != sizeof(struct run_result))
 		return k == 0 ? -ECONNRESET : -EPROTO;
 	*ret = rep->result;
+	if (rep->err == -EXDEV)
+		return -EXDEV;
 	return rep->err < 0 ? 1 : 0;
 }
 
@@ -185,7 +220,12 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		reply(conn, -ETIMEDOUT, NULL, "no request within 5 s");
 		return false;
 	}
-	struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+	_cleanup_free_ char *msg = malloc(sizeof(h) + SHAPE_MAX + 1);
+	if (!msg) {
+		reply(conn, -ENOMEM, NULL, "out of memory");
+		return false;
+	}
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(h) + SHAPE_MAX + 1};
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 		struct cmsghdr align;
@@ -208,14 +248,23 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 	int err = 0;
 	bool used = false;
 	const char *why = NULL;
+	memset(&h, 0, sizeof(h));
+	if (k >= (ssize_t)sizeof(h))
+		memcpy(&h, msg, sizeof(h));
 	size_t want =
 		1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) + !!(h.flags & HAS_STDERR);
-	if (k != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_CTRUNC) || h.magic != POOL_MAGIC)
+	char mine[SHAPE_MAX];
+	int mine_len = shape_text(shape, mine, sizeof(mine));
+	if (k < (ssize_t)sizeof(h) || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
+	    h.magic != POOL_MAGIC)
 		err = -EBADMSG, why = "malformed pool request";
 	else if (h.version != POOL_VERSION || h.result_size != sizeof(struct run_result))
 		err = -EPROTO, why = "the pool runs another gradebox version";
-	else if (nfds != want)
-		err = -EBADMSG, why = "pool request with the wrong number of fds";
+	else if (nfds != want || h.shape_len != (size_t)k - sizeof(h))
+		err = -EBADMSG, why = "malformed pool request";
+	else if (mine_len < 0 || h.shape_len != (uint32_t)mine_len ||
+		 memcmp(msg + sizeof(h), mine, (size_t)mine_len) != 0)
+		err = -EXDEV, why = "the pool's sandboxes have another shape (disk size, binds)";
 
 	_cleanup_(run_request_freep) struct run_request *q = NULL;
 	if (!err && (err = run_request_unpack(fds[0], &q)) < 0)
@@ -232,6 +281,10 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 			err = -EXDEV, why = "the pool's sandboxes have another disk size";
 		else {
 			used = true;
+			/* The program runs at normal priority; only building boxes is background
+			 * work (see worker_main). */
+			(void)setpriority(PRIO_PROCESS, 0, 0);
+			(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), 0);
 			if ((err = run_box_exec(box, &c, &res)) < 0)
 				why = "the pool could not run the request";
 			else
@@ -265,10 +318,24 @@ worker_main(int lfd, pid_t master, const struct run_config *defaults)
 		_exit(2);
 	}
 	shape.slot = slot;
+	/* The slot keeps one network namespace for all its runs: creating and destroying one
+	 * per run is the largest single cost of a sandbox's setup. Runs of one worker never
+	 * overlap, so no two sandboxes share it at the same time (abstract sockets and loopback
+	 * would leak between them); what a run can leave in it is listed in docs/SECURITY.md. */
+	_cleanup_close_ int netns = -1;
+	r = run_netns_create(&netns);
+	if (r < 0) {
+		log_error_errno(r, "pool worker: cannot create a network namespace: %m");
+		_exit(2);
+	}
+	shape.netns_fd = netns;
 
 	struct run_box *box = NULL;
 	while (!stopping) {
 		struct run_result pr;
+		/* Building and tearing down boxes is background work: at nice 19 it takes what the
+		 * running programs and their clients leave of the CPU. */
+		(void)setpriority(PRIO_PROCESS, 0, 19);
 		if (!box)
 			run_box_prepare(&shape, &box, &pr);
 		if (!box) {
@@ -291,6 +358,8 @@ worker_main(int lfd, pid_t master, const struct run_config *defaults)
 		}
 		if (!used && !stopping)
 			continue;
+		(void)setpriority(PRIO_PROCESS, 0, 19);
+		(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), 19);
 		r = run_box_destroy(TAKE_PTR(box));
 		if (r < 0) {
 			/* Something of the sandbox survived: never build on top of it. */
@@ -307,11 +376,13 @@ worker_main(int lfd, pid_t master, const struct run_config *defaults)
 static void
 pool_usage(FILE *f)
 {
-	fputs("usage: gradebox pool [--sandboxes N] [--socket PATH]\n"
+	fputs("usage: gradebox pool [--sandboxes N] [--socket PATH] [--disk SIZE] "
+	      "[--bind-ro SRC:DST]...\n"
 	      "\n"
 	      "Keeps N sandboxes (default 2) built ahead for `gradebox run`, which uses them\n"
 	      "when it finds the socket (default " POOL_SOCKET ", or $GRADEBOX_POOL_SOCKET) and\n"
-	      "runs cold otherwise. Each sandbox serves one run. Stops on SIGTERM or SIGINT.\n",
+	      "its own --disk and --bind-ro options equal the pool's; otherwise it builds its\n"
+	      "own sandbox. Each sandbox serves one run. Stops on SIGTERM or SIGINT.\n",
 	      f);
 }
 
@@ -331,6 +402,8 @@ cmd_pool(int argc, char **argv)
 	static const struct option opts[] = {
 		{"sandboxes", required_argument, NULL, 'n'},
 		{"socket", required_argument, NULL, 's'},
+		{"disk", required_argument, NULL, 'd'},
+		{"bind-ro", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -338,8 +411,12 @@ cmd_pool(int argc, char **argv)
 	uint64_t n = 2;
 	pid_t workers[MAX_WORKERS] = {0};
 	struct sockaddr_un sa;
+	struct run_config defaults;
+	static struct run_bind binds[64];
 	int o, r;
 
+	run_config_init(&defaults);
+	defaults.binds = binds;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -352,6 +429,27 @@ cmd_pool(int argc, char **argv)
 		case 's':
 			path = optarg;
 			break;
+		case 'd':
+			if (util_parse_size(optarg, &defaults.disk_bytes) < 0 ||
+			    defaults.disk_bytes == 0)
+				return log_error("--disk: invalid size '%s'", optarg), 2;
+			break;
+		case 'b': {
+			/* Same syntax and resolution as `gradebox run --bind-ro`, so that the
+			 * shapes compare equal. */
+			char *colon = strchr(optarg, ':');
+			if (defaults.n_binds >= ELEMENTSOF(binds))
+				return log_error("--bind-ro: too many binds"), 2;
+			if (!colon || colon == optarg || colon[1] != '/')
+				return log_error("--bind-ro: expected SRC:/DST, got '%s'", optarg),
+				       2;
+			*colon = 0;
+			char *src = realpath(optarg, NULL);
+			if (!src)
+				return log_error("--bind-ro: source '%s': %m", optarg), 2;
+			binds[defaults.n_binds++] = (struct run_bind){.src = src, .dst = colon + 1};
+			break;
+		}
 		case 'h':
 			pool_usage(stdout);
 			return 0;
@@ -398,8 +496,6 @@ cmd_pool(int argc, char **argv)
 	(void)sigaction(SIGTERM, &sa_stop, NULL);
 	(void)sigaction(SIGINT, &sa_stop, NULL);
 
-	struct run_config defaults;
-	run_config_init(&defaults);
 	(void)run_cleanup_stale(NULL, NULL);
 	for (uint64_t i = 0; i < n; i++)
 		if ((workers[i] = spawn_worker(lfd, &defaults)) < 0)

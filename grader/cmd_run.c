@@ -490,16 +490,16 @@ cmd_run(int argc, char **argv)
 	}
 
 	struct run_result res;
-	/* A warm pool's sandboxes have the default shape: host-derived image, no layers, no
-	 * binds, a tmpfs writable layer (the pool checks its size). */
-	if (!cold && c.bpf && !c.image && !c.layers && !c.workdir && c.n_binds == 0) {
+	/* A warm pool's sandboxes have the host-derived image, no layers and a tmpfs writable
+	 * layer; the pool checks the rest of the shape (disk size, binds). */
+	if (!cold && c.bpf && !c.image && !c.layers && !c.workdir) {
 		r = pool_run(NULL, &c, &res);
 		if (r == 0)
 			warm = true;
 		else if (r == 1 && res.message[0] && !quiet)
 			log_notice("run: the warm pool refused (%s); building a sandbox",
 				   res.message);
-		else if (r < 0 && r != -ENOENT && r != -ECONNREFUSED) {
+		else if (r < 0 && r != -ENOENT && r != -ECONNREFUSED && r != -EXDEV) {
 			/* The program may have started: running it again could do things twice. */
 			log_error_errno(r, "run: the warm pool failed during the run: %m");
 			policy_bpf_clear(&bpf);
@@ -517,13 +517,17 @@ cmd_run(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "run: %m"), 2;
 
-	json_t *j = result_to_json(&res);
-	if (result_path && json_dump_file(j, result_path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-		log_error("--result: cannot write '%s'", result_path);
+	if (result_path) {
+		json_t *j = result_to_json(&res);
+		/* Whether a warm sandbox from the pool ran it (tests check the pool is used). */
+		json_object_set_new(j, "pool", json_boolean(warm));
+		r = json_dump_file(j, result_path, JSON_INDENT(2) | JSON_SORT_KEYS);
 		json_decref(j);
-		return 2;
+		if (r < 0) {
+			log_error("--result: cannot write '%s'", result_path);
+			return 2;
+		}
 	}
-	json_decref(j);
 	if (!quiet)
 		log_notice("status %s: %s (cpu %" PRIu64 " ms, wall %" PRIu64 " ms, memory %" PRIu64
 			   " KiB)",

@@ -10,10 +10,10 @@
 #define POOL_SOCKET "/run/gradebox/pool.sock"
 
 /* Runs @c (its bpf must be set) in a warm sandbox from the pool listening at @socket_path
- * (NULL: $GRADEBOX_POOL_SOCKET, else POOL_SOCKET). Returns 0 with *ret filled; 1 when the
- * pool refused the request before running anything (ret->message says why: another shape,
- * another version), -ENOENT or -ECONNREFUSED when no pool listens: in these cases the caller
- * may run it cold. Any other -errno: the pool failed mid-run, and the program may have
+ * (NULL: $GRADEBOX_POOL_SOCKET, else POOL_SOCKET). Returns 0 with *ret filled; -EXDEV when
+ * the pool's sandboxes have another shape; 1 when the pool refused the request for another
+ * reason before running anything (ret->message says why: another version, say); -ENOENT or
+ * -ECONNREFUSED when no pool listens. In these cases the caller may run it cold. Any other -errno: the pool failed mid-run, and the program may have
  * started, so it must not simply be run again. */
 int pool_run(const char *socket_path, const struct run_config *c, struct run_result *ret);
 

@@ -1032,6 +1032,26 @@ cgroup_stats(struct cgroup *cg, struct cgroup_stats *ret)
 	return 0;
 }
 
+int
+cgroup_cpu_usage(struct cgroup *cg, uint64_t *ret_ns)
+{
+	char buf[512];
+	uint64_t v;
+	int r = pread_str(cg->cpu_fd, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	if (cg->version == CGROUP_V1)
+		r = parse_u64_field(buf, &v);
+	else {
+		r = parse_keyed(buf, "usage_usec", &v);
+		v *= 1000;
+	}
+	if (r < 0)
+		return r == -ENOENT ? -EBADMSG : r;
+	*ret_ns = v;
+	return 0;
+}
+
 enum cgroup_version
 cgroup_version(const struct cgroup *cg)
 {

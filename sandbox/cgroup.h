@@ -75,6 +75,10 @@ int cgroup_destroy(struct cgroup *cg);
 int cgroup_cleanup_stale(const char *root, bool (*is_stale)(const char *name, void *userdata),
 			 void *userdata);
 
+/* Just the CPU counter of cgroup_stats() (one read: the supervisor polls it while a program
+ * runs). Returns 0 or -errno. */
+int cgroup_cpu_usage(struct cgroup *cg, uint64_t *ret_ns);
+
 enum cgroup_version cgroup_version(const struct cgroup *cg);
 
 /* Opens the existing group "gradebox/@name" under @root without changing it: for tests on a

@@ -149,6 +149,8 @@ run_request_unpack(int fd, struct run_request **ret)
 	memcpy(&w, buf, sizeof(w));
 	if (w.magic != REQ_MAGIC || w.version != REQ_VERSION)
 		return -EPROTO;
+	if (w.reserved != 0 || w.has_cwd > 1)
+		return -EBADMSG;
 	if (w.argc == 0 || w.argc > (1u << 20) || (w.envc != UINT32_MAX && w.envc > (1u << 20)) ||
 	    w.bpf_len == 0 || w.bpf_len > BPF_MAX ||
 	    sizeof(w) + (size_t)w.bpf_len * 8 + w.strings_bytes != size)

@@ -75,6 +75,9 @@ struct run_config {
 	int stdin_fd;  /* borrowed; -1: /dev/null */
 	int stdout_fd; /* borrowed; -1: discard (still counted and limited) */
 	int stderr_fd; /* borrowed; -1: discard */
+	int netns_fd;  /* borrowed; -1: a new network namespace per run. Else the sandbox joins
+			* it: a namespace a slot keeps for its successive runs (see
+			* run_netns_create()); never share one between concurrent sandboxes */
 	int cancel_fd; /* borrowed; -1: none. Readable or hung up (the caller went away): kill the
 			* sandbox, status XX */
 };
@@ -168,6 +171,9 @@ int run_box_prepare(const struct run_config *c, struct run_box **ret, struct run
  * arguments or a box already used. The box must still be destroyed. */
 int run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r);
 
+/* The box's init, as the host sees it (for its scheduling priority). */
+pid_t run_box_init_pid(const struct run_box *b);
+
 /* Kills what is left of the box, waits for its init and removes its cgroup. Returns 0, or
  * -errno when the cgroup could not be removed (something survived the kill). */
 int run_box_destroy(struct run_box *b);
@@ -209,6 +215,11 @@ run_slot_releasep(struct run_slot **s)
  * layer of its sandboxes is size-limited and vanishes with the worker, even on SIGKILL.
  * Returns 0 or -errno. */
 int run_scratch_enter(const char *path, uint64_t size, uint64_t inodes);
+
+/* Creates a network namespace with loopback up, owned by the initial user namespace (like the
+ * one each sandbox gets), for run_config.netns_fd. The caller stays in its own namespace.
+ * Returns 0 with *ret_fd (close-on-exec) or -errno. */
+int run_netns_create(int *ret_fd);
 
 /* Removes state left by supervisors that were killed: cgroups of slots nobody holds.
  * Returns the number of leftovers removed or -errno. */

@@ -267,6 +267,8 @@ gb_run_as() {
 	GB_JSON=$prefix.json GB_OUT=$prefix.out GB_ERR=$prefix.err GB_LOG=$prefix.log
 
 	GB_STATUS=$(json_field "$GB_JSON" status)
+	# 13-pool.sh runs the suites against a warm pool and checks which runs it served.
+	[ -z "${GB_POOL_RECORD:-}" ] || echo "pool=$(json_field "$GB_JSON" pool) $*" >>"$GB_POOL_RECORD"
 	return 0
 }
 

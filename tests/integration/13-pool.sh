@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The warm pool (`gradebox pool`): the isolation and limit suites pass with their runs served by
+# warm sandboxes; a warm sandbox is fresh (no file, process or socket of the run before it,
+# although the slot keeps its network namespace); a client that goes away takes its run with it;
+# a worker killed with SIGKILL is replaced; stopping the pool leaves nothing behind.
+set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+gb_require
+plan 23
+
+SOCK=$T/pool.sock
+POOL=
+boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' 2>/dev/null | sort; }
+# Processes running as a sandbox uid (>= 2^20), as "uid pid ppid comm".
+sandbox_procs() { ps -eo uid=,pid=,ppid=,comm= | awk '$1 >= 1048576' || true; }
+# Processes of sandboxes, apart from the inits of the pool's idle boxes.
+busy_procs() { sandbox_procs | awk '$4 != "gradebox-init"' || true; }
+
+start_pool() {
+	rm -f "$SOCK"
+	"$GB_RUN_BIN" pool --socket "$SOCK" "$@" >>"$T/pool.log" 2>&1 &
+	POOL=$!
+	bg_track "$POOL"
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && grep -q 'warm sandboxes' "$T/pool.log" && break
+		sleep 0.05
+	done
+	sleep 0.3 # the workers build their first boxes
+}
+stop_pool() {
+	local rc=0
+	kill -TERM "$POOL" 2>/dev/null || true
+	wait "$POOL" 2>/dev/null || rc=$?
+	return $rc
+}
+workers() { ps -o pid=,comm= --ppid "$POOL" | awk '$2 == "gradebox-pool" { print $1 }'; }
+
+before_boxes=$(boxes)
+export GRADEBOX_POOL_SOCKET=$SOCK
+
+# ---- the suites, served by the pool ------------------------------------------------------------
+start_pool --sandboxes 2 --bind-ro "$PROBES:/probes"
+ok "the pool listens on its socket" test -S "$SOCK"
+export GB_POOL_RECORD=$T/runs.txt
+for suite in 10-sandbox-isolation 11-sandbox-limits; do
+	rc=0
+	GRADEBOX="$GB_RUN_BIN" bash "$ROOT/tests/integration/$suite.sh" >"$T/$suite.tap" 2>&1 || rc=$?
+	if ! ok "$suite passes with its runs in warm sandboxes" test "$rc" -eq 0; then
+		diag "$(grep -E '^not ok|^#' "$T/$suite.tap" | grep -v '# TODO' | head -n 30)"
+	fi
+done
+unset GB_POOL_RECORD
+warm=$(grep -c '^pool=true ' "$T/runs.txt" || true)
+# Runs the pool may not serve: another image, layers, workdir or disk size, or --cold.
+cold=$(grep '^pool=false ' "$T/runs.txt" | grep -vE -- '--(image|layer|workdir|disk|cold)' || true)
+cmp_ok "$warm" ">=" 30 "the pool served the suites' runs ($warm of $(wc -l <"$T/runs.txt"))"
+is "$cold" "" "every run the pool could serve was served by it"
+stop_pool || true
+
+# ---- a warm sandbox is fresh ---------------------------------------------------------------
+# One worker, so consecutive runs share its slot and its kept network namespace.
+start_pool --sandboxes 1 --bind-ro "$PROBES:/probes"
+printf 'include run\nallow socket if arg0 == 1\nallow socket if arg0 == 2\nallow bind listen connect setsockopt getsockopt getsockname getpeername setsid\n' >"$T/net.policy"
+gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c '
+import os, socket, time
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", 47011)); t.listen(4)
+u = socket.socket(socket.AF_UNIX); u.bind("\0gradebox-pool-test"); u.listen(4)
+socket.create_connection(("127.0.0.1", 47011)).close()
+v = socket.socket(socket.AF_UNIX); v.connect("\0gradebox-pool-test"); v.close()
+print("self-connect ok")
+for p in ("/tmp/gbpool-mark", "/box/gbpool-mark", "/dev/shm/gbpool-mark"):
+    open(p, "w").write("left behind")
+if os.fork() == 0:
+    os.setsid(); time.sleep(60)
+print("child left running", flush=True)
+'
+is_status OK "run 1 (warm): listens on TCP and an abstract socket, writes files, leaves a child"
+like "$(cat "$GB_OUT")" 'self-connect ok' "control: run 1 reaches its own listeners"
+is "$(json_field "$GB_JSON" pool)" true "run 1 was served by the pool" || gb_diag
+uid1=$(json_field "$GB_JSON" host_uid_base)
+left=
+for _ in $(seq 50); do
+	left=$(busy_procs)
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+is "$left" "" "run 1's background child did not outlive it"
+gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c '
+import os, socket
+for name, fam, addr in (("tcp", socket.AF_INET, ("127.0.0.1", 47011)),
+                        ("unix", socket.AF_UNIX, "\0gradebox-pool-test")):
+    s = socket.socket(fam)
+    try:
+        s.connect(addr); print(name, "connected")
+    except OSError as e:
+        print(name, "refused", e.errno)
+for p in ("/tmp/gbpool-mark", "/box/gbpool-mark", "/dev/shm/gbpool-mark"):
+    print(p, "exists" if os.path.exists(p) else "absent")
+'
+is_status OK "run 2 (warm, same worker)"
+is "$(json_field "$GB_JSON" host_uid_base)" "$uid1" "run 2 had run 1's slot (and its network namespace)"
+is "$(grep -E '^(tcp|unix) ' "$GB_OUT" | tr '\n' ' ')" "tcp refused 111 unix refused 111 " \
+	"run 2 finds neither of run 1's listeners (TCP nor abstract socket)"
+is "$(grep -c ' absent$' "$GB_OUT")" 3 "run 2 sees none of run 1's files (/tmp, /box, /dev/shm)"
+
+# ---- a shape the pool does not have runs cold ----------------------------------------------
+gb_run --disk 32M -- /probes/selfinfo
+is_status OK "--disk 32M: not the pool's shape, built cold and run"
+is "$(json_field "$GB_JSON" pool)" false "--disk 32M was not served by the pool"
+
+# ---- the client goes away: its run ends ------------------------------------------------------
+"$GB_RUN_BIN" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 60 \
+	>/dev/null 2>&1 </dev/null &
+client=$!
+bg_track "$client"
+seen=
+for _ in $(seq 100); do
+	seen=$(busy_procs | awk '$4 == "sleeper"')
+	[ -n "$seen" ] && break
+	sleep 0.05
+done
+ok "a warm run of sleeper 60 started" test -n "$seen"
+kill -9 "$client"
+wait "$client" 2>/dev/null || true
+left=x
+for _ in $(seq 50); do
+	left=$(busy_procs)
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+is "$left" "" "killing the client (SIGKILL) killed its sandbox"
+
+# ---- a worker killed with SIGKILL is replaced ------------------------------------------------
+w=$(workers | head -n 1)
+kill -9 "$w"
+for _ in $(seq 60); do
+	grep -q 'starting another' "$T/pool.log" && [ -n "$(workers)" ] && break
+	sleep 0.1
+done
+sleep 0.5
+gb_run -- /probes/selfinfo
+is_status OK "after a worker was SIGKILLed, the next run works"
+is "$(json_field "$GB_JSON" pool)" true "and a new worker served it" || diag "$(tail -n 5 "$T/pool.log")"
+
+# ---- stopping ---------------------------------------------------------------------------
+rc=0
+stop_pool || rc=$?
+is "$rc" 0 "SIGTERM stops the pool (exit 0)"
+ok "the socket is removed" test ! -e "$SOCK"
+left=x
+for _ in $(seq 30); do
+	left=$(sandbox_procs)
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+is "$left" "" "no sandbox process is left"
+is "$(comm -13 <(echo "$before_boxes") <(boxes))" "" "no cgroup of the pool is left"
