@@ -46,7 +46,7 @@ done
 cd / && rm -rf "$d"
 SH
 t0=$(date +%s.%N)
-ls "$OUT"/tarballs/*.tar.gz | xargs -P 2 -I{} bash "$OUT/bare-one.sh" {} "$OUT/bare" "$OUT/tests"
+find "$OUT/tarballs" -name "*.tar.gz" -print0 | xargs -0 -P 2 -I{} bash "$OUT/bare-one.sh" {} "$OUT/bare" "$OUT/tests"
 t1=$(date +%s.%N)
 bare=$(echo "$t1 - $t0" | bc -l)
 

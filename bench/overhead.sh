@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Start-up overhead of `gradebox run` against a bare exec, util-linux `unshare` and Debian's
 # bubblewrap, for /bin/true and for a static 50 ms CPU-bound program, in ONE hyperfine run
-# (same machine state for all eight commands). Prints a table, the ratios vs bare and vs
+# (same machine state for all ten commands). gradebox is timed twice: cold (`--cold`: the
+# sandbox is built for the run) and warm (served by a `gradebox pool` this script starts on a
+# private socket, two sandboxes, and stops at the end). Prints a table, the ratios vs bare and vs
 # bwrap, and a one-line summary last. Needs no network unless hyperfine or bwrap is missing.
 #
 #   bench/overhead.sh [OUTDIR]        (default build/bench; writes overhead.json there)
@@ -56,6 +58,28 @@ fi
 if [ $gb_ok = 1 ] && ! "$GB" run -- /bin/true </dev/null >"$OUT/gbcheck.log" 2>&1; then
 	gb_ok=0
 fi
+POOL_PID=
+stop_pool() {
+	[ -n "$POOL_PID" ] || return 0
+	kill -TERM "$POOL_PID" 2>/dev/null || true
+	wait "$POOL_PID" 2>/dev/null || true
+	POOL_PID=
+}
+trap stop_pool EXIT
+if [ $gb_ok = 1 ]; then
+	# The spin case binds the probes: the pool's boxes are built with the same bind.
+	export GRADEBOX_POOL_SOCKET=$OUT/pool.sock
+	rm -f "$GRADEBOX_POOL_SOCKET"
+	"$GB" pool --sandboxes 2 --bind-ro "$PROBES:/probes" >"$OUT/pool.log" 2>&1 &
+	POOL_PID=$!
+	for _ in $(seq 100); do [ -S "$GRADEBOX_POOL_SOCKET" ] && break; sleep 0.05; done
+	sleep 0.5
+	"$GB" run --result "$OUT/warm.json" --bind-ro "$PROBES:/probes" -- /bin/true </dev/null \
+		>/dev/null 2>&1 || true
+	if ! grep -q '"pool": true' "$OUT/warm.json" 2>/dev/null; then
+		die "the warm pool does not serve runs ($(tail -n 1 "$OUT/pool.log"))"
+	fi
+fi
 if [ $gb_ok = 0 ]; then
 	[ "${BENCH_REQUIRE_GRADEBOX:-0}" = 1 ] && die "'$GB run -- /bin/true' does not work"
 	echo "overhead.sh: WARNING: '$GB run -- /bin/true' does not work; benchmarking without it" \
@@ -69,13 +93,15 @@ BWRAP="bwrap --unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/b
 BWRAP+=" --symlink usr/lib /lib --symlink usr/lib64 /lib64 --proc /proc --dev /dev --tmpfs /tmp"
 BWRAP_SPIN="$BWRAP --ro-bind $PROBES /probes"
 
+GBR="$GB run --quiet --bind-ro $PROBES:/probes"
 names=(true:bare true:unshare true:bwrap)
 cmds=("/bin/true" "$UNSHARE /bin/true" "$BWRAP /bin/true")
-[ $gb_ok = 1 ] && names+=(true:gradebox) && cmds+=("$GB run -- /bin/true")
+[ $gb_ok = 1 ] && names+=(true:gradebox-cold true:gradebox-warm) &&
+	cmds+=("$GBR --cold -- /bin/true" "$GBR -- /bin/true")
 names+=(spin:bare spin:unshare spin:bwrap)
 cmds+=("$SPIN $SPIN_MS" "$UNSHARE $SPIN $SPIN_MS" "$BWRAP_SPIN /probes/cpuspin $SPIN_MS")
-[ $gb_ok = 1 ] && names+=(spin:gradebox) &&
-	cmds+=("$GB run --bind-ro $PROBES:/probes -- /probes/cpuspin $SPIN_MS")
+[ $gb_ok = 1 ] && names+=(spin:gradebox-cold spin:gradebox-warm) &&
+	cmds+=("$GBR --cold -- /probes/cpuspin $SPIN_MS" "$GBR -- /probes/cpuspin $SPIN_MS")
 
 # Every command must work before we time it (hyperfine would stop at the first failure).
 for i in "${!cmds[@]}"; do
@@ -106,9 +132,9 @@ res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 spin_ms = sys.argv[2]
 ms = lambda s: s * 1e3
 label = {"true": "/bin/true", "spin": "cpuspin %s" % spin_ms}
-tools = ["bare", "unshare", "bwrap", "gradebox"]
+tools = ["bare", "unshare", "bwrap", "gradebox-cold", "gradebox-warm"]
 
-print("%-22s %10s %9s %10s %9s %9s %10s %9s" % ("command", "mean ms", "+- sd", "median",
+print("%-28s %10s %9s %10s %9s %9s %10s %9s" % ("command", "mean ms", "+- sd", "median",
       "min", "max", "vs bare", "vs bwrap"))
 summary = []
 for w in ("true", "spin"):
@@ -120,22 +146,23 @@ for w in ("true", "spin"):
             continue
         vb = r["mean"] / bare["mean"] if bare else float("nan")
         vw = r["mean"] / bw["mean"] if bw else float("nan")
-        print("%-22s %10.3f %9.3f %10.3f %9.3f %9.3f %9.2fx %8.2fx" % (
+        print("%-28s %10.3f %9.3f %10.3f %9.3f %9.3f %9.2fx %8.2fx" % (
             "%s %s" % (t, label[w]), ms(r["mean"]), ms(r["stddev"] or 0), ms(r["median"]),
             ms(r["min"]), ms(r["max"]), vb, vw))
     print()
-    for t in ("unshare", "bwrap", "gradebox"):
+    for t in ("unshare", "bwrap", "gradebox-cold", "gradebox-warm"):
         r = res.get("%s:%s" % (w, t))
         if r and bare:
-            print("  %-9s %-12s overhead over bare: %+8.3f ms" % (t, label[w],
+            print("  %-13s %-12s overhead over bare: %+8.3f ms" % (t, label[w],
                   ms(r["mean"] - bare["mean"])))
     print()
-    g = res.get(w + ":gradebox")
-    if g and bare and bw:
-        summary.append("%s: gradebox %.2fx bare, %.2fx bwrap (%.2f vs %.2f ms), unshare %.2fx bare"
-                       % (label[w], g["mean"] / bare["mean"], g["mean"] / bw["mean"],
-                          ms(g["mean"]), ms(bw["mean"]),
-                          res[w + ":unshare"]["mean"] / bare["mean"]))
+    g = res.get(w + ":gradebox-warm")
+    c = res.get(w + ":gradebox-cold")
+    if g and c and bare and bw:
+        summary.append("%s: gradebox warm %.2fx bare, %.2fx bwrap (%.2f vs %.2f ms); cold %.2fx bare, "
+                       "%.2fx bwrap" % (label[w], g["mean"] / bare["mean"], g["mean"] / bw["mean"],
+                                        ms(g["mean"]), ms(bw["mean"]), c["mean"] / bare["mean"],
+                                        c["mean"] / bw["mean"]))
     elif bare and bw:
         summary.append("%s: gradebox n/a, bwrap %.2fx bare, unshare %.2fx bare"
                        % (label[w], bw["mean"] / bare["mean"],

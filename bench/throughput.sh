@@ -1,33 +1,57 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bench/throughput.sh [RUNS]: sandboxed runs per second with 2 parallel workers, in one run:
-# bare /bin/true, unshare (util-linux), bwrap (Debian's bubblewrap) and `gradebox run`, each
-# RUNS times (default 400) through `xargs -P 2`. Last line: the ratios.
+# bare /bin/true, unshare (util-linux), bwrap (Debian's bubblewrap), `gradebox run --cold` and
+# `gradebox run` served by a warm pool (`gradebox pool --sandboxes 2`, started here on a private
+# socket and stopped at the end), each RUNS times (default 400) through `xargs -P 2`, which
+# execs each command directly (no shell in between). CPU is busy time of all cores from
+# /proc/stat, per run. Last line: the ratios.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GB=$ROOT/build/gradebox
 RUNS=${1:-400}
-[ "$(id -u)" = 0 ] || { echo "bench/throughput.sh: run as root" >&2; exit 2; }
-for p in bubblewrap hyperfine; do
-	command -v "${p/bubblewrap/bwrap}" >/dev/null || apt-get install -y -qq "$p" >/dev/null
-done
+OUT=${OUT:-$ROOT/build/bench}
+[ "$(id -u)" = 0 ] || {
+	echo "bench/throughput.sh: run as root" >&2
+	exit 2
+}
+command -v bwrap >/dev/null || apt-get install -y -qq bubblewrap >/dev/null
 [ -x "$GB" ] || make -C "$ROOT" -s
+mkdir -p "$OUT"
+
+export GRADEBOX_POOL_SOCKET=$OUT/throughput-pool.sock
+rm -f "$GRADEBOX_POOL_SOCKET"
+"$GB" pool --sandboxes 2 >"$OUT/throughput-pool.log" 2>&1 &
+pool=$!
+trap 'kill -TERM $pool 2>/dev/null; wait $pool 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -S "$GRADEBOX_POOL_SOCKET" ] && break; sleep 0.05; done
+sleep 0.5
 
 declare -A cmd=(
 	[bare]="/bin/true"
 	[unshare]="unshare --user --map-root-user --pid --fork --mount --net --ipc --uts /bin/true"
 	[bwrap]="bwrap --unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 --proc /proc --dev /dev --tmpfs /tmp /bin/true"
-	[gradebox]="$GB run --quiet -- /bin/true"
+	[gradebox-cold]="$GB run --quiet --cold -- /bin/true"
+	[gradebox-warm]="$GB run --quiet -- /bin/true"
 )
+busy() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 declare -A rate
-for name in bare unshare bwrap gradebox; do
+hz=$(getconf CLK_TCK)
+echo "# $(uname -sr), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs each, 2 workers"
+for name in bare unshare bwrap gradebox-cold gradebox-warm; do
+	b0=$(busy)
 	t0=$(date +%s.%N)
-	seq "$RUNS" | xargs -P 2 -I{} sh -c "${cmd[$name]} >/dev/null 2>&1"
+	# -n 1 appends the sequence number as an argument; /bin/true ignores it.
+	# shellcheck disable=SC2086 # the command is a word list
+	seq "$RUNS" | xargs -P 2 -n 1 ${cmd[$name]} >/dev/null 2>&1
 	t1=$(date +%s.%N)
+	b1=$(busy)
 	rate[$name]=$(echo "$RUNS / ($t1 - $t0)" | bc -l)
-	printf '%-9s %8.1f runs/s  (%d runs, 2 workers)\n' "$name" "${rate[$name]}" "$RUNS"
+	cpu=$(echo "($b1 - $b0) * 1000 / $hz / $RUNS" | bc -l)
+	printf '%-14s %8.1f runs/s  %6.2f ms CPU per run\n' "$name" "${rate[$name]}" "$cpu"
 done
-printf 'summary: runs/s with 2 workers: gradebox/bwrap = %.2fx, gradebox/unshare = %.2fx, gradebox/bare = %.2fx\n' \
-	"$(echo "${rate[gradebox]} / ${rate[bwrap]}" | bc -l)" \
-	"$(echo "${rate[gradebox]} / ${rate[unshare]}" | bc -l)" \
-	"$(echo "${rate[gradebox]} / ${rate[bare]}" | bc -l)"
+printf 'summary: runs/s with 2 workers: gradebox warm/bwrap = %.2fx, cold/bwrap = %.2fx, warm/unshare = %.2fx, warm/bare = %.2fx\n' \
+	"$(echo "${rate[gradebox-warm]} / ${rate[bwrap]}" | bc -l)" \
+	"$(echo "${rate[gradebox-cold]} / ${rate[bwrap]}" | bc -l)" \
+	"$(echo "${rate[gradebox-warm]} / ${rate[unshare]}" | bc -l)" \
+	"$(echo "${rate[gradebox-warm]} / ${rate[bare]}" | bc -l)"

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../lib.sh"
 GB_TIMEOUT=120
 
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
-plan 15
+plan 19
 
 gb_run -- /bin/true
 is_status OK "v2: /bin/true runs"
@@ -46,6 +46,25 @@ is "$(json_field "$T/grade.json" verdict)" "AC" "v2: the pipeline grades a good 
 tar -C "$ROOT/submissions/sum/students/mallory-ptrace" -czf "$T/good/mallory.tar.gz" .
 "$GB" grade --json "$ROOT/submissions/sum/assignment" "$T/good/mallory.tar.gz" >"$T/grade2.json" 2>>"$T/grade.err" || true
 is "$(json_field "$T/grade2.json" verdict)" "SV" "v2: ptrace in a test -> SV (frozen with cgroup.freeze, killed)"
+
+# The warm pool on v2: boxes born in their cgroup (CLONE_INTO_CGROUP) before the program is
+# known; a request's limits rewrite memory.max.
+export GRADEBOX_POOL_SOCKET=$T/pool.sock
+"$GB" pool --sandboxes 1 --bind-ro "$PROBES:/probes" >"$T/pool.log" 2>&1 &
+pool=$!
+bg_track "$pool"
+for _ in $(seq 600); do [ -S "$GRADEBOX_POOL_SOCKET" ] && break; sleep 0.1; done
+sleep 2
+gb_run -- /probes/selfinfo
+is "$(json_field "$GB_JSON" pool)/$GB_STATUS" "true/OK" "v2: the pool serves a run" || gb_diag
+like "$(kv "$GB_OUT" cgroup)" "^0::/$" "v2: a warm box's cgroup namespace is rooted at its group"
+gb_run --memory 64M -- /probes/memhog 256
+is "$(json_field "$GB_JSON" pool)/$GB_STATUS" "true/ML" "v2: a warm run's memory limit holds (memory.max rewritten) -> ML"
+kill -TERM "$pool"
+rc=0
+wait "$pool" || rc=$?
+is "$rc" 0 "v2: the pool stops on SIGTERM"
+unset GRADEBOX_POOL_SOCKET
 
 left=$( (find /sys/fs/cgroup/gradebox -mindepth 1 -maxdepth 1 -type d -name 'box-*' 2>/dev/null || true) | wc -l)
 is "$left" 0 "v2: no sandbox cgroup left behind"
