@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bench/latency.sh: status-query latency of `gradebox serve` idle and while every slot grades
-# (wrk, loopback only, bounded: 10 s each). Last line: p99 under load / p99 idle.
+# (wrk, loopback only, bounded: 10 s each; CONNS connections, default 4). Last line: p99
+# under load / p99 idle.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GB=$ROOT/build/gradebox
@@ -10,6 +11,15 @@ N=${N:-120}
 [ "$(id -u)" = 0 ] || { echo "bench/latency.sh: run as root" >&2; exit 2; }
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 [ -x "$GB" ] || make -C "$ROOT" -s
+# Run private copies: a rebuild of the tree during the run must not swap binaries under the
+# server (its unpacker execs the grader binary inside each sandbox). They find policies/ and
+# schema/ next to their directory, as in the tree.
+PRIV=$ROOT/build/bench/tree
+mkdir -p "$PRIV/build"
+ln -sfn "$ROOT/policies" "$PRIV/policies"
+ln -sfn "$ROOT/schema" "$PRIV/schema"
+cp "$ROOT/build/gradebox" "$ROOT/build/gradebox-grader" "$PRIV/build/"
+GB=$PRIV/build/gradebox
 rm -rf "$OUT"
 mkdir -p "$OUT/tarballs"
 for i in $(seq -w 1 "$N"); do
@@ -29,10 +39,10 @@ cat >"$OUT/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 URL=$GRADEBOX_SERVER/api/jobs/1
-wrk -t1 -c4 -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/idle.txt"
+wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/idle.txt"
 "$GB" batch --assignment sum "$OUT/tarballs" >/dev/null 2>&1 || true
 sleep 1
-wrk -t1 -c4 -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/load.txt"
+wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/load.txt"
 busy=$(curl -fsS "$GRADEBOX_SERVER/api/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["busy"])')
 p99() { awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/,"",v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v*=1000 } print v }' "$1"; }
 rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }

@@ -137,22 +137,9 @@ pool_run(const char *socket_path, const struct run_config *c, struct run_result 
 	if (c->stderr_fd >= 0)
 		h.flags |= HAS_STDERR, fds[n++] = c->stderr_fd;
 	memcpy(msg, &h, sizeof(h));
-	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(h) + (size_t)shape_len};
-	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr align;
-	} u = {0};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-		return -errno;
+	r = util_send_fds(fd, msg, sizeof(h) + (size_t)shape_len, fds, (size_t)n);
+	if (r < 0)
+		return r;
 
 	_cleanup_free_ struct pool_reply *rep = malloc(sizeof(*rep));
 	if (!rep)
@@ -207,7 +194,7 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fds[4] = {-1, -1, -1, -1};
+	int fds[UTIL_MAX_FDS];
 	struct pool_hello h;
 
 	/* The socket's directory is root's alone; the peer's uid is still checked. */
@@ -225,25 +212,8 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		reply(conn, -ENOMEM, NULL, "out of memory");
 		return false;
 	}
-	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(h) + SHAPE_MAX + 1};
-	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	ssize_t k = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	size_t nfds = 0;
-	if (k > 0)
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-				nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-				if (nfds > 4)
-					nfds = 4;
-				memcpy(fds, CMSG_DATA(c), nfds * sizeof(int));
-			}
+	ssize_t k = util_recv_fds(conn, msg, sizeof(h) + SHAPE_MAX + 1, fds, &nfds, MSG_DONTWAIT);
 
 	int err = 0;
 	bool used = false;
@@ -255,8 +225,7 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) + !!(h.flags & HAS_STDERR);
 	char mine[SHAPE_MAX];
 	int mine_len = shape_text(shape, mine, sizeof(mine));
-	if (k < (ssize_t)sizeof(h) || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) ||
-	    h.magic != POOL_MAGIC)
+	if (k < (ssize_t)sizeof(h) || h.magic != POOL_MAGIC)
 		err = -EBADMSG, why = "malformed pool request";
 	else if (h.version != POOL_VERSION || h.result_size != sizeof(struct run_result))
 		err = -EPROTO, why = "the pool runs another gradebox version";

@@ -182,21 +182,7 @@ static int
 send_fds(int sock, enum msg_type type, const int *fds, int n)
 {
 	struct msg m = {.type = type, .status = n};
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u = {0};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return util_send_fds(sock, &m, sizeof(m), fds, (size_t)n);
 }
 
 static int
@@ -210,27 +196,17 @@ send_fd(int sock, enum msg_type type, int fd)
 static int
 recv_msg_fds(int sock, struct msg *m, int fds[2], int flags)
 {
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	fds[0] = fds[1] = -1;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
-	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : -errno;
-	if (n == 0)
-		return 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			memcpy(fds, CMSG_DATA(c), (k > 2 ? 2 : k) * sizeof(int));
-		}
-	if ((size_t)n != sizeof(*m) || (mh.msg_flags & MSG_CTRUNC)) {
+	int all[UTIL_MAX_FDS];
+	size_t n;
+	ssize_t k = util_recv_fds(sock, m, sizeof(*m), all, &n, flags);
+
+	fds[0] = all[0];
+	fds[1] = all[1];
+	for (size_t i = 2; i < n; i++)
+		close(all[i]); /* never sent: nothing of ours passes more than two */
+	if (k <= 0)
+		return (int)k;
+	if ((size_t)k != sizeof(*m)) {
 		for (int i = 0; i < 2; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);

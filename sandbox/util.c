@@ -8,8 +8,78 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
+
+int
+util_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
+{
+	/* sendmsg() does not write through iov_base; the iovec type just is not const. */
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(UTIL_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u = {0};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (n_fds > UTIL_MAX_FDS)
+		return -EINVAL;
+	if (n_fds > 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+ssize_t
+util_recv_fds(int sock, void *buf, size_t size, int fds[UTIL_MAX_FDS], size_t *ret_nfds, int flags)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = size};
+	union {
+		char buf[CMSG_SPACE(UTIL_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	size_t n = 0;
+
+	for (size_t i = 0; i < UTIL_MAX_FDS; i++)
+		fds[i] = -1;
+	*ret_nfds = 0;
+	ssize_t k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+	if (k < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < m; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (n < UTIL_MAX_FDS)
+					fds[n++] = fd;
+				else
+					close(fd);
+			}
+		}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		for (size_t i = 0; i < n; i++) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+		return -EBADMSG;
+	}
+	*ret_nfds = n;
+	return k;
+}
 
 int
 util_write_all(int fd, const void *buf, size_t len)

@@ -64,6 +64,18 @@ int util_write_all(int fd, const void *buf, size_t len);
 /* Reads up to @len bytes, retrying on EINTR, stopping at EOF. Returns bytes read or -errno. */
 ssize_t util_read_full(int fd, void *buf, size_t len);
 
+/* One message on a SOCK_SEQPACKET (or datagram) socket with up to UTIL_MAX_FDS fds riding
+ * along (SCM_RIGHTS). Returns 0 or -errno. */
+#define UTIL_MAX_FDS 4
+int util_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
+
+/* Receives one message of at most @size bytes and up to UTIL_MAX_FDS fds (close-on-exec) into
+ * @fds, the rest set to -1; *ret_nfds says how many came. @flags: MSG_DONTWAIT or 0. Returns
+ * the message's length (0 at EOF), -EBADMSG when it or its fds were cut (the fds that did
+ * arrive are closed), or -errno (-EAGAIN when nothing is there). */
+ssize_t util_recv_fds(int sock, void *buf, size_t size, int fds[UTIL_MAX_FDS], size_t *ret_nfds,
+		      int flags);
+
 /* Writes the string @s to the file @path (relative to @dirfd, AT_FDCWD for absolute).
  * Returns 0 or -errno. Used for cgroup, /proc and sysctl knobs. */
 int util_write_file_at(int dirfd, const char *path, const char *s);

@@ -36,6 +36,17 @@ stop_pool() {
 	return $rc
 }
 workers() { ps -o pid=,comm= --ppid "$POOL" | awk '$2 == "gradebox-pool" { print $1 }'; }
+# wait_gone FN: polls FN (which lists processes) for up to 5 s until it lists none; prints the
+# last list (empty when they are gone).
+wait_gone() {
+	local left
+	for _ in $(seq 50); do
+		left=$("$1")
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}
 
 before_boxes=$(boxes)
 export GRADEBOX_POOL_SOCKET=$SOCK
@@ -81,13 +92,7 @@ is_status OK "run 1 (warm): listens on TCP and an abstract socket, writes files,
 like "$(cat "$GB_OUT")" 'self-connect ok' "control: run 1 reaches its own listeners"
 is "$(json_field "$GB_JSON" pool)" true "run 1 was served by the pool" || gb_diag
 uid1=$(json_field "$GB_JSON" host_uid_base)
-left=
-for _ in $(seq 50); do
-	left=$(busy_procs)
-	[ -z "$left" ] && break
-	sleep 0.1
-done
-is "$left" "" "run 1's background child did not outlive it"
+is "$(wait_gone busy_procs)" "" "run 1's background child did not outlive it"
 gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c '
 import os, socket
 for name, fam, addr in (("tcp", socket.AF_INET, ("127.0.0.1", 47011)),
@@ -125,13 +130,7 @@ done
 ok "a warm run of sleeper 60 started" test -n "$seen"
 kill -9 "$client"
 wait "$client" 2>/dev/null || true
-left=x
-for _ in $(seq 50); do
-	left=$(busy_procs)
-	[ -z "$left" ] && break
-	sleep 0.1
-done
-is "$left" "" "killing the client (SIGKILL) killed its sandbox"
+is "$(wait_gone busy_procs)" "" "killing the client (SIGKILL) killed its sandbox"
 
 # ---- a worker killed with SIGKILL is replaced ------------------------------------------------
 w=$(workers | head -n 1)
@@ -150,11 +149,5 @@ rc=0
 stop_pool || rc=$?
 is "$rc" 0 "SIGTERM stops the pool (exit 0)"
 ok "the socket is removed" test ! -e "$SOCK"
-left=x
-for _ in $(seq 30); do
-	left=$(sandbox_procs)
-	[ -z "$left" ] && break
-	sleep 0.1
-done
-is "$left" "" "no sandbox process is left"
+is "$(wait_gone sandbox_procs)" "" "no sandbox process is left"
 is "$(comm -13 <(echo "$before_boxes") <(boxes))" "" "no cgroup of the pool is left"
