@@ -223,7 +223,7 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		memcpy(&h, msg, sizeof(h));
 	size_t want =
 		1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) + !!(h.flags & HAS_STDERR);
-	char mine[SHAPE_MAX];
+	static char mine[SHAPE_MAX]; /* one worker, one client at a time */
 	int mine_len = shape_text(shape, mine, sizeof(mine));
 	if (k < (ssize_t)sizeof(h) || h.magic != POOL_MAGIC)
 		err = -EBADMSG, why = "malformed pool request";

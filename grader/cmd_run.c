@@ -222,7 +222,8 @@ policy_cache_key(const char *arg, const char *dir, char key[17])
 static int
 cache_read(const char *key, struct policy_bpf *ret)
 {
-	char path[128], buf[4096 * 8 + 1];
+	static char buf[4096 * 8 + 1]; /* not on the stack: see handle_stream() in sandbox/run.c */
+	char path[128];
 	snprintf(path, sizeof(path), "%s/%s", BPF_CACHE_DIR, key);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -313,7 +314,9 @@ cmd_run(int argc, char **argv)
 	const char *policy_arg = "run", *result_path = NULL;
 	_cleanup_close_ int in_fd = -1, out_fd = -1, err_fd = -1;
 	_cleanup_(policy_freep) struct policy *policy = NULL;
-	char abs_image[PATH_MAX], abs_work[PATH_MAX], abs_layers[16][PATH_MAX];
+	/* Static: 72 KiB of stack frame would cost ~18 page faults per run to the stack-clash
+	 * probes (docs/performance.md); cmd_run() runs once per process. */
+	static char abs_image[PATH_MAX], abs_work[PATH_MAX], abs_layers[16][PATH_MAX];
 	bool quiet = false, timing = false, cold = false, warm = false;
 	int o;
 

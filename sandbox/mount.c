@@ -140,7 +140,10 @@ mount_build_root(const struct mount_plan *p, const char **ret_step)
 int
 mount_build_root_upper(const struct mount_plan *p, const char **ret_step, int *ret_upper_fd)
 {
-	char upper[PATH_MAX], work[PATH_MAX], root[PATH_MAX], opts[4 * PATH_MAX + 128];
+	/* Static rather than 28 KiB of stack: stack-clash probes touch every page of a frame,
+	 * and each page fault is expensive on shadow-paged guests (docs/performance.md). This
+	 * runs once, in the sandbox's init. */
+	static char upper[PATH_MAX], work[PATH_MAX], root[PATH_MAX], opts[4 * PATH_MAX + 128];
 	size_t off;
 	int r;
 

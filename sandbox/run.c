@@ -700,7 +700,10 @@ handle_msg(struct supervisor *s)
 static void
 handle_stream(struct supervisor *s, struct stream *st)
 {
-	char buf[65536];
+	/* Static, not on the stack: with -fstack-clash-protection a 64 KiB frame touches all its
+	 * 16 pages on every first call, and page faults are what process start-up costs most on
+	 * shadow-paged guests (docs/performance.md). One supervisor per process, one thread. */
+	static char buf[65536];
 	ssize_t n = read(st->fd, buf, sizeof(buf));
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
