@@ -11,15 +11,9 @@ N=${N:-120}
 [ "$(id -u)" = 0 ] || { echo "bench/latency.sh: run as root" >&2; exit 2; }
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 [ -x "$GB" ] || make -C "$ROOT" -s
-# Run private copies: a rebuild of the tree during the run must not swap binaries under the
-# server (its unpacker execs the grader binary inside each sandbox). They find policies/ and
-# schema/ next to their directory, as in the tree.
-PRIV=$ROOT/build/bench/tree
-mkdir -p "$PRIV/build"
-ln -sfn "$ROOT/policies" "$PRIV/policies"
-ln -sfn "$ROOT/schema" "$PRIV/schema"
-cp "$ROOT/build/gradebox" "$ROOT/build/gradebox-grader" "$PRIV/build/"
-GB=$PRIV/build/gradebox
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+GB=$(bench_private_gradebox "$ROOT")
 rm -rf "$OUT"
 mkdir -p "$OUT/tarballs"
 for i in $(seq -w 1 "$N"); do

@@ -9,15 +9,9 @@ N=${1:-2000}
 OUT=${BENCH_OUT:-$ROOT/build/bench/rss}
 [ "$(id -u)" = 0 ] || { echo "bench/rss.sh: run as root" >&2; exit 2; }
 [ -x "$GB" ] || make -C "$ROOT" -s
-# Run private copies: a rebuild of the tree during the run must not swap binaries under the
-# server (its unpacker execs the grader binary inside each sandbox). They find policies/ and
-# schema/ next to their directory, as in the tree.
-PRIV=$ROOT/build/bench/tree
-mkdir -p "$PRIV/build"
-ln -sfn "$ROOT/policies" "$PRIV/policies"
-ln -sfn "$ROOT/schema" "$PRIV/schema"
-cp "$ROOT/build/gradebox" "$ROOT/build/gradebox-grader" "$PRIV/build/"
-GB=$PRIV/build/gradebox
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+GB=$(bench_private_gradebox "$ROOT")
 rm -rf "$OUT"
 mkdir -p "$OUT"
 tar -C "$ROOT/submissions/sum/students/alice-good" -czf "$OUT/good.tar.gz" .
