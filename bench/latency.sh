@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bench/latency.sh: status-query latency of `gradebox serve` idle and while every slot grades
-# (wrk, loopback only, bounded: 10 s each; CONNS connections, default 4). Last line: p99
+# (wrk, loopback only, bounded: 10 s each; CONNS connections, default 4; WRK_PREFIX runs wrk
+# under a command such as "nice -n -10"). Last line: p99
 # under load / p99 idle.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +34,10 @@ cat >"$OUT/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 URL=$GRADEBOX_SERVER/api/jobs/1
-wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/idle.txt"
+${WRK_PREFIX:-} wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/idle.txt"
 "$GB" batch --assignment sum "$OUT/tarballs" >/dev/null 2>&1 || true
 sleep 1
-wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/load.txt"
+${WRK_PREFIX:-} wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/load.txt"
 busy=$(curl -fsS "$GRADEBOX_SERVER/api/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["busy"])')
 p99() { awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/,"",v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v*=1000 } print v }' "$1"; }
 rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
