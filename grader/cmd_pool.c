@@ -336,6 +336,9 @@ worker_main(int lfd, pid_t master, const struct run_config *defaults)
 			_exit(2);
 		}
 	}
+	/* Stopped while a box waited (or after a refused request): it goes too. */
+	if (box && run_box_destroy(TAKE_PTR(box)) < 0)
+		log_error("pool worker: cannot remove an idle sandbox's cgroup");
 	run_slot_release(TAKE_PTR(slot));
 	_exit(0);
 }
