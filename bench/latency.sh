@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # bench/latency.sh: status-query latency of `gradebox serve` idle and while every slot grades
 # (wrk, loopback only, bounded: 10 s each; CONNS connections, default 4; WRK_PREFIX runs wrk
-# under a command such as "nice -n -10"). Last line: p99
+# under a command such as "nice -n -10"; SLOTS grading slots, default 2). Last line: p99
 # under load / p99 idle.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ for i in $(seq -w 1 "$N"); do
 done
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export GRADEBOX_DATA=$OUT/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
-"$GB" serve --port "$PORT" --slots 2 >"$OUT/server.log" 2>&1 &
+"$GB" serve --port "$PORT" --slots "${SLOTS:-2}" >"$OUT/server.log" 2>&1 &
 SRV=$!
 trap 'kill -TERM $SRV 2>/dev/null; wait $SRV 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fsS "$GRADEBOX_SERVER/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
