@@ -449,8 +449,9 @@ init_main(const struct child_args *a)
 	if (fds[1] >= 0)
 		(void)close(fds[1]);
 
-	/* pid 1: reap everything; report the program's own status. When init exits the kernel
-	 * kills every other process of the namespace, so no grandchild survives the run. */
+	/* pid 1: reap everything; report the program's own status. If init dies (killed on a
+	 * limit, or with its supervisor) the kernel kills every other process of the namespace,
+	 * so no grandchild survives the run either way. */
 	for (;;) {
 		int st;
 		pid_t w = waitpid(-1, &st, 0);
@@ -460,9 +461,24 @@ init_main(const struct child_args *a)
 			_exit(SETUP_EXIT);
 		if (w == pid) {
 			send_msg(a->sock, MSG_STATUS, 0, st, NULL);
-			_exit(0);
+			break;
 		}
 	}
+	/* The program is done: end whatever it left running and reap it all, so the seccomp
+	 * listener hangs up (the supervisor's sign that nothing of the run is left). Killed
+	 * processes cannot fork any more, so the loop ends; the pids limit bounds it. Then stay:
+	 * our exit tears down the pid, mount and network namespaces, which the supervisor does
+	 * after it has answered, by killing us (run_box_destroy()). */
+	for (;;) {
+		(void)kill(-1, SIGKILL);
+		pid_t w = waitpid(-1, NULL, 0);
+		if (w < 0 && errno == ECHILD)
+			break;
+	}
+	char byte;
+	while (read(a->sock, &byte, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
 }
 
 /* ---- the supervisor side ---- */
