@@ -9,6 +9,8 @@
 #
 #   bench/overhead.sh [OUTDIR]        (default build/bench; writes overhead.json there)
 #   RUNS=300 WARMUP=20 SPIN_MS=50     overridable through the environment
+#   GAP_MS=30                         idle time before each run (hyperfine --prepare sleep):
+#                                     no run shares the CPU with the end of the one before
 #   BENCH_REQUIRE_GRADEBOX=1          fail instead of benchmarking without gradebox
 set -euo pipefail
 
@@ -115,8 +117,10 @@ for i in "${!cmds[@]}"; do
 done
 
 echo "# $(uname -sr), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(hyperfine --version)"
-echo "# runs $RUNS, warmup $WARMUP, CPU-bound program: cpuspin $SPIN_MS (static, ${SPIN_MS} ms CPU)"
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --time-unit millisecond --style basic \
+echo "# runs $RUNS, warmup $WARMUP, idle gap ${GAP_MS:-0} ms, CPU-bound program: cpuspin $SPIN_MS (static, ${SPIN_MS} ms CPU)"
+gap=()
+[ "${GAP_MS:-0}" -gt 0 ] && gap=(--prepare "sleep $(printf '0.%03d' "$GAP_MS")")
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --time-unit millisecond --style basic "${gap[@]}" \
 	--export-json "$OUT/overhead.json" "${args[@]}" >"$OUT/hyperfine.txt" 2>&1 ||
 	{
 		cat "$OUT/hyperfine.txt" >&2
