@@ -8,6 +8,7 @@
 #include "run.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -234,6 +235,59 @@ cache_read(const char *key, struct policy_bpf *ret)
 	return policy_bpf_from_bytes(buf, (size_t)n, ret);
 }
 
+#define BPF_CACHE_KEEP 64 /* entries; each is about 1 KiB on tmpfs */
+
+struct cache_entry {
+	char name[64];
+	struct timespec mtime;
+};
+
+static int
+cache_entry_older(const void *a, const void *b)
+{
+	const struct cache_entry *x = a, *y = b;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return (x->mtime.tv_nsec > y->mtime.tv_nsec) - (x->mtime.tv_nsec < y->mtime.tv_nsec);
+}
+
+/* Keys include the binary's identity, so every rebuild or upgrade leaves the old entries
+ * unused: past BPF_CACHE_KEEP entries, the oldest go (a removed entry in use by another run
+ * only means compiling again). Runs when an entry is written, which is rare. */
+static void
+cache_prune(void)
+{
+	_cleanup_(closedirp_) DIR *d = opendir(BPF_CACHE_DIR);
+	struct cache_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(e->name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			struct cache_entry *ne =
+				realloc(e, (cap = cap ? 2 * cap : 64) * sizeof(*e));
+			if (!ne)
+				break;
+			e = ne;
+		}
+		snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+		e[n++].mtime = st.st_mtim;
+	}
+	if (n > BPF_CACHE_KEEP) {
+		qsort(e, n, sizeof(*e), cache_entry_older);
+		for (size_t i = 0; i < n - BPF_CACHE_KEEP; i++)
+			(void)unlinkat(dirfd(d), e[i].name, 0);
+	}
+	free(e);
+}
+
 static void
 cache_write(const char *key, const struct policy_bpf *b)
 {
@@ -248,6 +302,8 @@ cache_write(const char *key, const struct policy_bpf *b)
 	/* 8 bytes per instruction (struct sock_filter). */
 	if (util_write_all(fd, b->insns, b->len * 8) < 0 || rename(tmp, path) < 0)
 		(void)unlink(tmp);
+	else
+		cache_prune();
 }
 
 enum {

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 9
+plan 11
 
 boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' 2>/dev/null | sort; }
 before=$(boxes)
@@ -47,6 +47,19 @@ gb_run --disk 1M -- /bin/dd if=/dev/zero of=/tmp/fill bs=1M count=8
 like "$(cat "$GB_ERR")" "No space left on device" "--disk 1M: filling /tmp stops at ENOSPC"
 gb_run --file-size 64K -- /bin/dd if=/dev/zero of=/box/big bs=64K count=4
 like "$GB_STATUS" "^(SG|RE)$" "--file-size 64K: a larger file is refused (status $GB_STATUS)"
+# The compiled-filter cache keeps at most 64 entries: every rebuilt binary starts new keys.
+cache=/run/gradebox/bpf
+mkdir -p "$cache"
+for i in $(seq 70); do
+	: >"$cache/gbtest-stale-$i"
+	touch -d '2001-01-01' "$cache/gbtest-stale-$i"
+done
+printf 'include run\n# %s\n' "$T-$$-$RANDOM" >"$T/fresh.policy" # a key nobody has compiled
+gb_run --policy "$T/fresh.policy" -- /bin/true
+cmp_ok "$(find "$cache" -maxdepth 1 -type f | wc -l)" "<=" 64 "the filter cache is pruned to 64 entries when one is added"
+is "$(find "$cache" -maxdepth 1 -name 'gbtest-stale-*' | wc -l | tr -d ' ')" 0 "the oldest entries went first"
+find "$cache" -maxdepth 1 -name 'gbtest-stale-*' -delete
+
 # The shared gradebox/ parents go with the last sandbox: an idle host keeps no cgroup state.
 is "$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name gradebox 2>/dev/null)" "" \
 	"no gradebox cgroup directory left once no sandbox runs"
