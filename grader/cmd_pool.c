@@ -235,11 +235,6 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 	int fds[UTIL_MAX_FDS];
 	struct pool_hello h;
 
-	/* The socket's directory is root's alone; the peer's uid is still checked. */
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-		reply(conn, -EPERM, NULL, "only root may use the pool");
-		return false;
-	}
 	struct pollfd pf = {.fd = conn, .events = POLLIN};
 	if (poll(&pf, 1, 5000) <= 0) {
 		reply(conn, -ETIMEDOUT, NULL, "no request within 5 s");
@@ -250,12 +245,21 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		reply(conn, -ENOMEM, NULL, "out of memory");
 		return false;
 	}
+	/* Read the request even from a peer about to be refused: a connection closed with its
+	 * message unread resets, and the peer would get ECONNRESET instead of the reason. */
 	size_t nfds = 0;
 	ssize_t k = util_recv_fds(conn, msg, sizeof(h) + SHAPE_MAX + 1, fds, &nfds, MSG_DONTWAIT);
 
 	int err = 0;
 	bool used = false;
 	const char *why = NULL;
+	/* The socket's directory is root's alone; the peer's uid is still checked. */
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		reply(conn, -EPERM, NULL, "only root may use the pool");
+		return false;
+	}
 	memset(&h, 0, sizeof(h));
 	if (k >= (ssize_t)sizeof(h))
 		memcpy(&h, msg, sizeof(h));
@@ -273,9 +277,14 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		 memcmp(msg + sizeof(h), mine, (size_t)mine_len) != 0)
 		err = -EXDEV, why = "the pool's sandboxes have another shape (disk size, binds)";
 
+	/* The worker reads the request and hands init its own copy (run_box_exec() packs it
+	 * again): the client still holds the memfd and could change it after the checks. */
 	_cleanup_(run_request_freep) struct run_request *q = NULL;
-	if (!err && (err = run_request_unpack(fds[0], &q)) < 0)
-		why = "malformed run request";
+	char why_buf[128];
+	if (!err && (err = run_request_unpack(fds[0], &q)) < 0) {
+		snprintf(why_buf, sizeof(why_buf), "malformed run request: %s", strerror(-err));
+		why = why_buf;
+	}
 	if (!err) {
 		struct run_config c = *run_request_config(q);
 		size_t i = 1;
@@ -284,22 +293,21 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		c.stderr_fd = (h.flags & HAS_STDERR) ? fds[i++] : -1;
 		c.cancel_fd = conn;
 		struct run_result res;
-		if (c.disk_bytes != shape->disk_bytes)
-			err = -EXDEV, why = "the pool's sandboxes have another disk size";
-		else {
-			used = true;
-			/* The program runs at normal priority; only building boxes is background
-			 * work (see worker_main). */
-			(void)setpriority(PRIO_PROCESS, 0, 0);
-			(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), 0);
-			follow_cpu(run_box_init_pid(box), last_cpu(cred.pid));
-			if ((err = run_box_exec(box, &c, &res)) < 0)
-				why = "the pool could not run the request";
-			else
-				reply(conn, 0, &res, NULL);
-			/* Tearing down and rebuilding may go anywhere. */
-			follow_cpu(run_box_init_pid(box), -1);
-		}
+		used = true;
+		/* The program runs at normal priority; only building boxes is background work
+		 * (see worker_main). */
+		(void)setpriority(PRIO_PROCESS, 0, 0);
+		(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), 0);
+		follow_cpu(run_box_init_pid(box), last_cpu(cred.pid));
+		/* -EXDEV here (the request's disk size is not the box's) backs up the shape check. */
+		if ((err = run_box_exec(box, &c, &res)) < 0) {
+			snprintf(why_buf, sizeof(why_buf), "the pool could not run the request: %s",
+				 strerror(-err));
+			why = why_buf;
+		} else
+			reply(conn, 0, &res, NULL);
+		/* Tearing down and rebuilding may go anywhere. */
+		follow_cpu(run_box_init_pid(box), -1);
 	}
 	if (err)
 		reply(conn, err, NULL, why);
@@ -519,32 +527,27 @@ cmd_pool(int argc, char **argv)
 	while (!stopping) {
 		int st;
 		pid_t w = waitpid(-1, &st, 0);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ECHILD) {
-				sleep(1);
+		if (w < 0 && errno == EINTR)
+			continue;
+		for (uint64_t i = 0; i < n && w > 0; i++)
+			if (workers[i] == w) {
+				workers[i] = 0;
+				log_error("pool: worker %d ended (%s %d); starting another", (int)w,
+					  WIFSIGNALED(st) ? "signal" : "status",
+					  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 			}
-		}
-		for (uint64_t i = 0; i < n && w > 0; i++) {
-			if (workers[i] != w)
+		/* Replace dead workers (and forks that failed). Rate-limited: a worker that
+		 * cannot build a box must not make this loop spin. Its slot's cgroup goes first. */
+		for (uint64_t i = 0; i < n && !stopping; i++) {
+			if (workers[i] > 0)
 				continue;
-			workers[i] = 0;
-			if (stopping)
-				break;
-			log_error("pool: worker %d ended (%s %d); starting another", (int)w,
-				  WIFSIGNALED(st) ? "signal" : "status",
-				  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-			/* Rate-limited: a worker that cannot build a box should not spin. */
 			if (util_now_ns() - last_restart < 1000000000ULL)
 				sleep(1);
 			last_restart = util_now_ns();
 			(void)run_cleanup_stale(NULL, NULL);
-			workers[i] = spawn_worker(lfd, &defaults);
+			if ((workers[i] = spawn_worker(lfd, &defaults)) < 0)
+				log_error("pool: fork: %m");
 		}
-		for (uint64_t i = 0; i < n; i++)
-			if (workers[i] <= 0 && !stopping)
-				workers[i] = spawn_worker(lfd, &defaults);
 	}
 
 	log_notice("pool: stopping");

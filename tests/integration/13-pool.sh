@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 23
+plan 27
 
 SOCK=$T/pool.sock
 POOL=
@@ -110,6 +110,27 @@ is "$(json_field "$GB_JSON" host_uid_base)" "$uid1" "run 2 had run 1's slot (and
 is "$(grep -E '^(tcp|unix) ' "$GB_OUT" | tr '\n' ' ')" "tcp refused 111 unix refused 111 " \
 	"run 2 finds neither of run 1's listeners (TCP nor abstract socket)"
 is "$(grep -c ' absent$' "$GB_OUT")" 3 "run 2 sees none of run 1's files (/tmp, /box, /dev/shm)"
+
+# ---- who may use the pool -------------------------------------------------------------------
+is "$(stat -c %a "$SOCK")" 600 "the socket is root's alone (mode 0600)"
+# Open it up to test the worker's own check: a non-root peer is refused (SO_PEERCRED).
+chmod 711 "$T"
+chmod 666 "$SOCK"
+refused=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$PY" -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(bytes(24))
+r = s.recv(65536)
+print(struct.unpack_from("<i", r, 8)[0])
+' "$SOCK" 2>&1 || true)
+chmod 600 "$SOCK"
+chmod 700 "$T"
+is "$refused" "-1" "a non-root peer gets EPERM from the worker, before anything runs"
+rc=0
+"$GB_RUN_BIN" pool --socket "$SOCK" >"$T/pool2.log" 2>&1 || rc=$?
+is "$rc" 2 "a second pool on the same socket exits 2"
+like "$(cat "$T/pool2.log")" 'another pool already listens' "and says why"
 
 # ---- a shape the pool does not have runs cold ----------------------------------------------
 gb_run --disk 32M -- /probes/selfinfo
