@@ -556,6 +556,20 @@ test_name(char *buf, size_t size, const char *tag)
 	(void)snprintf(buf, size, "box-test-%d-%s", (int)getppid(), tag);
 }
 
+/* Creates the real group box-test-<runner>-@tag (its name in @name) with @lim; says why on
+ * failure. Returns cgroup_create()'s result. */
+static int
+real_create(const char *tag, const struct cgroup_limits *lim, char *name, size_t size,
+	    struct cgroup **ret)
+{
+	char err[256] = "";
+	test_name(name, size, tag);
+	int r = cgroup_create(REAL_ROOT, name, lim, ret, err, sizeof(err));
+	if (r < 0)
+		printf("# %s\n", err);
+	return r;
+}
+
 /* Skips unless /sys/fs/cgroup is a usable v1 or v2 tree we may write to. */
 static int
 real_setup(enum cgroup_version *ret)
@@ -729,16 +743,12 @@ t_real_oom(void)
 	struct cgroup_limits lim = {32 * MIB, 8};
 	struct cgroup_stats s;
 	enum cgroup_version v;
-	char name[64], err[256] = "";
+	char name[64];
 	int r, status;
 
 	if ((r = real_setup(&v)) != 0)
 		return r;
-	test_name(name, sizeof(name), "oom");
-	r = cgroup_create(REAL_ROOT, name, &lim, &cg, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("oom", &lim, name, sizeof(name), &cg), 0);
 	CHECK_EQ_INT(cgroup_stats(cg, &s), 0);
 	CHECK_EQ_INT(s.oom_kills, 0);
 
@@ -766,16 +776,12 @@ t_real_pids(void)
 	struct cgroup_limits lim = {64 * MIB, 8};
 	struct cgroup_stats s;
 	enum cgroup_version v;
-	char name[64], err[256] = "";
+	char name[64];
 	int r, status;
 
 	if ((r = real_setup(&v)) != 0)
 		return r;
-	test_name(name, sizeof(name), "pids");
-	r = cgroup_create(REAL_ROOT, name, &lim, &cg, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("pids", &lim, name, sizeof(name), &cg), 0);
 
 	pid_t pid = spawn_in(cg, name, do_forkloop, NULL);
 	CHECK(pid > 0);
@@ -801,16 +807,12 @@ t_real_cpu(void)
 	struct cgroup_limits lim = {64 * MIB, 8};
 	struct cgroup_stats s;
 	enum cgroup_version v;
-	char name[64], err[256] = "";
+	char name[64];
 	int r, status;
 
 	if ((r = real_setup(&v)) != 0)
 		return r;
-	test_name(name, sizeof(name), "cpu");
-	r = cgroup_create(REAL_ROOT, name, &lim, &cg, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("cpu", &lim, name, sizeof(name), &cg), 0);
 
 	pid_t pid = spawn_in(cg, name, do_spin, NULL);
 	CHECK(pid > 0);
@@ -839,7 +841,7 @@ t_real_freeze(void)
 	_cleanup_(cgroup_destroyp) struct cgroup *cg = NULL;
 	struct cgroup_limits lim = {64 * MIB, 8};
 	enum cgroup_version v;
-	char name[64], err[256] = "";
+	char name[64];
 	int r, status;
 
 	if ((r = real_setup(&v)) != 0)
@@ -848,11 +850,7 @@ t_real_freeze(void)
 		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(shared != MAP_FAILED);
 	volatile uint64_t *counter = shared;
-	test_name(name, sizeof(name), "freeze");
-	r = cgroup_create(REAL_ROOT, name, &lim, &cg, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("freeze", &lim, name, sizeof(name), &cg), 0);
 
 	pid_t pid = spawn_in(cg, name, do_count, shared);
 	CHECK(pid > 0);
@@ -890,7 +888,7 @@ t_real_kill_tree(void)
 	_cleanup_close_ int info_r = -1, info_w = -1;
 	struct cgroup_limits lim = {64 * MIB, 8};
 	enum cgroup_version v;
-	char name[64], err[256] = "", path[PATH_MAX];
+	char name[64], path[PATH_MAX];
 	int r, status, fds[2];
 
 	if ((r = real_setup(&v)) != 0)
@@ -900,11 +898,7 @@ t_real_kill_tree(void)
 	CHECK(pipe2(fds, O_CLOEXEC) == 0);
 	info_r = fds[0];
 	info_w = fds[1];
-	test_name(name, sizeof(name), "tree");
-	r = cgroup_create(REAL_ROOT, name, &lim, &cg, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("tree", &lim, name, sizeof(name), &cg), 0);
 
 	struct tree_arg a = {info_w};
 	pid_t pid = spawn_in(cg, name, do_tree, &a);
@@ -962,16 +956,12 @@ t_real_destroy(void)
 	_cleanup_(cgroup_destroyp) struct cgroup *cg = NULL;
 	struct cgroup_limits lim = {64 * MIB, 8};
 	enum cgroup_version v;
-	char name[64], err[256] = "";
+	char name[64];
 	int r, status;
 
 	if ((r = real_setup(&v)) != 0)
 		return r;
-	test_name(name, sizeof(name), "destroy");
-	r = cgroup_create(REAL_ROOT, name, &lim, &cg, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("destroy", &lim, name, sizeof(name), &cg), 0);
 	CHECK(!group_dirs_gone(v, name));
 	if (v == CGROUP_V2)
 		CHECK(cgroup_dirfd(cg) >= 0);
@@ -1004,11 +994,7 @@ t_real_leftover(void)
 
 	if ((r = real_setup(&v)) != 0)
 		return r;
-	test_name(name, sizeof(name), "left");
-	r = cgroup_create(REAL_ROOT, name, &lim, &old, err, sizeof(err));
-	if (r < 0)
-		printf("# %s\n", err);
-	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(real_create("left", &lim, name, sizeof(name), &old), 0);
 	pid_t pid = spawn_in(old, name, do_sleep, NULL);
 	if (pid <= 0)
 		(void)cgroup_destroy(old);

@@ -2,28 +2,13 @@
 /* grader/db.c against real SQLite files in a temporary directory: migrations, PRAGMAs, foreign
  * keys, the append-only hash-chained audit trail, the catalog and the SHA-256 helper. */
 #include "db.h"
+#include "schema.h"
 #include "tap.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
-
-/* The migrations: $GRADEBOX_SCHEMA_DIR, else schema/ next to this source tree. */
-static const char *
-schema_dir(void)
-{
-	static char buf[PATH_MAX];
-	const char *e = getenv("GRADEBOX_SCHEMA_DIR");
-	if (e)
-		return e;
-	if (access("schema/0001_init.sql", R_OK) == 0)
-		return "schema";
-	snprintf(buf, sizeof(buf), "%s/../../schema", __FILE__);
-	*strrchr(buf, '/') = 0;
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/schema");
-	return buf;
-}
 
 struct tmp {
 	char dir[64];
@@ -97,7 +82,7 @@ t_migrations_apply_and_are_idempotent(void)
 	CHECK(tmp_make(&t) == 0);
 	{
 		_cleanup_(db_freep) struct db *db = NULL;
-		CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+		CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 		CHECK_EQ_INT(db_user_version(db), DB_SCHEMA_VERSION);
 		CHECK_EQ_INT(
 			count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name"
@@ -113,7 +98,7 @@ t_migrations_apply_and_are_idempotent(void)
 	}
 	for (int i = 0; i < 2; i++) {
 		_cleanup_(db_freep) struct db *db = NULL;
-		CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+		CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 		CHECK_EQ_INT(db_user_version(db), DB_SCHEMA_VERSION);
 		CHECK_EQ_INT(count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 				       " AND name = 'jobs'"),
@@ -137,7 +122,7 @@ t_concurrent_open_migrates_once(void)
 		CHECK(pid[i] >= 0);
 		if (pid[i] == 0) {
 			struct db *d = NULL;
-			int r = db_open(t.db, schema_dir(), &d);
+			int r = db_open(t.db, test_schema_dir(), &d);
 			db_free(d);
 			_exit(r < 0 ? 1 : 0);
 		}
@@ -146,7 +131,7 @@ t_concurrent_open_migrates_once(void)
 		CHECK(waitpid(pid[i], &status, 0) == pid[i]);
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 	CHECK_EQ_INT(db_user_version(db), DB_SCHEMA_VERSION);
 	return 0;
 }
@@ -155,7 +140,7 @@ static int
 t_unopenable_path(void)
 {
 	struct db *db = NULL;
-	CHECK_EQ_INT(db_open("/nonexistent-gradebox-dir/g.db", schema_dir(), &db), -ENOENT);
+	CHECK_EQ_INT(db_open("/nonexistent-gradebox-dir/g.db", test_schema_dir(), &db), -ENOENT);
 	CHECK(db == NULL);
 	return 0;
 }
@@ -168,7 +153,7 @@ t_pragmas(void)
 	char buf[32];
 
 	CHECK(tmp_make(&t) == 0);
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 	CHECK_STREQ(text1(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
 	CHECK_EQ_INT(count(db, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ_INT(count(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -183,11 +168,11 @@ t_newer_database_refused(void)
 	CHECK(tmp_make(&t) == 0);
 	{
 		_cleanup_(db_freep) struct db *db = NULL;
-		CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+		CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 		CHECK_EQ_INT(db_exec(db, "PRAGMA user_version = 99"), 0);
 	}
 	struct db *db = NULL;
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), -EPROTO);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), -EPROTO);
 	CHECK(db == NULL);
 	return 0;
 }
@@ -255,7 +240,7 @@ t_foreign_keys_enforced(void)
 	int64_t sub;
 
 	CHECK(tmp_make(&t) == 0);
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 	CHECK_EQ_INT(db_submission_add(db, 42, 43, SHA_A, 1, NULL, "b", &sub), -ENOENT);
 	CHECK_EQ_INT(db_exec(db,
 			     "INSERT INTO tests (assignment_id, ordinal, name, points, visibility)"
@@ -273,7 +258,7 @@ t_audit_append_only_and_chained(void)
 	int64_t stu, asg, sub, bad = 0;
 
 	CHECK(tmp_make(&t) == 0);
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 	CHECK_EQ_INT(seed(db, &stu, &asg, &sub), 0);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM audit"), 2);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM audit WHERE prev_hash IS NULL"), 1);
@@ -327,7 +312,7 @@ t_assignment_versions(void)
 	int v1, v2;
 
 	CHECK(tmp_make(&t) == 0);
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b1", 0, tests, 2, &id1, &v1), 0);
 	CHECK_EQ_INT(
 		db_assignment_add(db, "hw", "HW", "{}", "b2", 1700000000000, tests, 1, &id2, &v2),
@@ -361,7 +346,7 @@ t_students_and_submissions(void)
 	int64_t stu, again, found, asg, sub;
 
 	CHECK(tmp_make(&t) == 0);
-	CHECK_EQ_INT(db_open(t.db, schema_dir(), &db), 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
 	CHECK_EQ_INT(seed(db, &stu, &asg, &sub), 0);
 	CHECK_EQ_INT(db_student_ensure(db, "alice", NULL, &again), 0);
 	CHECK_EQ_INT(again, stu);

@@ -4,26 +4,12 @@
  * what happens when the database is read-only or locked. */
 #include "db.h"
 #include "queue.h"
+#include "schema.h"
 #include "tap.h"
 #include "util.h"
 
 #include <limits.h>
 #include <sys/wait.h>
-
-static const char *
-schema_dir(void)
-{
-	static char buf[PATH_MAX];
-	const char *e = getenv("GRADEBOX_SCHEMA_DIR");
-	if (e)
-		return e;
-	if (access("schema/0001_init.sql", R_OK) == 0)
-		return "schema";
-	snprintf(buf, sizeof(buf), "%s/../../schema", __FILE__);
-	*strrchr(buf, '/') = 0;
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/schema");
-	return buf;
-}
 
 /* A temp dir with a migrated database holding one student, one 3-test assignment and
  * one submission. */
@@ -60,7 +46,7 @@ fx_make(struct fx *f)
 		return -errno;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/g.db", f->dir);
-	if ((r = db_open(f->path, schema_dir(), &f->db)) < 0 ||
+	if ((r = db_open(f->path, test_schema_dir(), &f->db)) < 0 ||
 	    (r = db_student_ensure(f->db, "alice", NULL, &f->student)) < 0 ||
 	    (r = db_assignment_add(f->db, "hw1", "Homework 1", "{\"name\":\"hw1\"}", "blobs/hw1", 0,
 				   tests, 3, &f->assignment, NULL)) < 0 ||
@@ -171,7 +157,7 @@ static int
 claimer(const char *path, const char *owner, int fd)
 {
 	_cleanup_(db_freep) struct db *db = NULL;
-	int r = db_open(path, schema_dir(), &db);
+	int r = db_open(path, test_schema_dir(), &db);
 	if (r < 0)
 		return 2;
 	for (;;) {
@@ -232,7 +218,7 @@ t_claim_is_atomic_between_processes(void)
 	}
 	CHECK_EQ_INT(total, N);
 
-	CHECK_EQ_INT(db_open(f.path, schema_dir(), &f.db), 0);
+	CHECK_EQ_INT(db_open(f.path, test_schema_dir(), &f.db), 0);
 	CHECK_EQ_INT(
 		count(f.db, "SELECT count(*) FROM jobs WHERE state = 'running' AND attempts = 1"),
 		N);
@@ -564,7 +550,7 @@ t_readonly_database_gives_error(void)
 	/* We run as root, for whom chmod 0444 changes nothing; the read-only URI mode makes
 	 * SQLite refuse writes the same way. */
 	snprintf(uri, sizeof(uri), "file:%s?mode=ro", f.path);
-	CHECK_EQ_INT(db_open(uri, schema_dir(), &ro), 0);
+	CHECK_EQ_INT(db_open(uri, test_schema_dir(), &ro), 0);
 	{
 		struct queue_job job = {0};
 		CHECK_EQ_INT(queue_claim(ro, "w", 60000, &job), -EROFS);
@@ -592,7 +578,7 @@ t_locked_database_gives_error(void)
 	CHECK_EQ_INT(queue_enqueue(f.db, f.submission, 0, NULL), 0);
 	CHECK_EQ_INT(queue_claim(f.db, "w", 60000, &job), 1);
 
-	CHECK_EQ_INT(db_open(f.path, schema_dir(), &other), 0);
+	CHECK_EQ_INT(db_open(f.path, test_schema_dir(), &other), 0);
 	CHECK_EQ_INT(db_exec(other, "BEGIN EXCLUSIVE"), 0);
 	CHECK_EQ_INT(db_set_busy_timeout(f.db, 50), 0);
 	{
