@@ -1408,17 +1408,30 @@ do_evidence(struct client *cl, struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-static const char *const commands[] = {"assignment",	"submit", "batch",   "status",
-				       "results",	"export", "regrade", "cancel",
-				       "student-token", "audit",  "evidence"};
+/* The server's commands; `student-token` (no server needed) is handled before these. */
+static const struct {
+	const char *name;
+	int (*run)(struct client *cl, struct opts *o, int argc, char **argv);
+} commands[] = {
+	{"assignment", do_assignment}, {"submit", do_submit},	{"batch", do_batch},
+	{"status", do_status},	       {"results", do_results}, {"export", do_export},
+	{"regrade", do_regrade},       {"cancel", do_cancel},	{"audit", do_audit},
+	{"evidence", do_evidence},
+};
+
+static int
+command_index(const char *cmd)
+{
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return (int)i;
+	return -1;
+}
 
 bool
 client_is_command(const char *cmd)
 {
-	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-		if (strcmp(cmd, commands[i]) == 0)
-			return true;
-	return false;
+	return strcmp(cmd, "student-token") == 0 || command_index(cmd) >= 0;
 }
 
 void
@@ -1465,7 +1478,8 @@ cmd_client(const char *cmd, int argc, char **argv)
 		explicit_bzero(cl.token, sizeof(cl.token));
 		return rc;
 	}
-	if (!client_is_command(cmd)) {
+	int i = command_index(cmd);
+	if (i < 0) {
 		fprintf(stderr, "gradebox: unknown command '%s'\n", cmd);
 		return 2;
 	}
@@ -1473,26 +1487,7 @@ cmd_client(const char *cmd, int argc, char **argv)
 		client_done(&cl);
 		return 2;
 	}
-	if (strcmp(cmd, "assignment") == 0)
-		rc = do_assignment(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "submit") == 0)
-		rc = do_submit(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "batch") == 0)
-		rc = do_batch(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "status") == 0)
-		rc = do_status(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "results") == 0)
-		rc = do_results(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "export") == 0)
-		rc = do_export(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "regrade") == 0)
-		rc = do_regrade(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "audit") == 0)
-		rc = do_audit(&cl, &o, argc, argv);
-	else if (strcmp(cmd, "evidence") == 0)
-		rc = do_evidence(&cl, &o, argc, argv);
-	else
-		rc = do_cancel(&cl, &o, argc, argv);
+	rc = commands[i].run(&cl, &o, argc, argv);
 	client_done(&cl);
 	return rc;
 }
