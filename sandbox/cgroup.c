@@ -537,6 +537,25 @@ cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, char *rete
 	return write_knob(cg, V2_LEAF, "pids.max", pids, reterr, errsize);
 }
 
+/* Opens hierarchy @i's cgroup.procs for reading. Returns 0 with *ret (NULL when the directory
+ * is not open), or -errno. */
+static int
+open_procs(struct cgroup *cg, unsigned i, FILE **ret)
+{
+	*ret = NULL;
+	if (cg->dir_fd[i] < 0)
+		return 0;
+	int fd = openat(cg->dir_fd[i], "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!(*ret = fdopen(fd, "re"))) {
+		int r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	return 0;
+}
+
 /* Calls SIGKILL on every pid listed in the group's cgroup.procs (each hierarchy on v1: after a
  * half-done attach a task may sit in only some of them). Returns the number listed or -errno. */
 static int
@@ -545,20 +564,14 @@ kill_listed(struct cgroup *cg)
 	int n = 0;
 
 	for (unsigned i = 0; i < cg->n_dirs; i++) {
-		if (cg->dir_fd[i] < 0)
-			continue;
-		int fd = openat(cg->dir_fd[i], "cgroup.procs", O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT || errno == ENODEV)
-				continue; /* removed under us: nothing left to kill there */
-			return -errno;
-		}
-		_cleanup_fclose_ FILE *f = fdopen(fd, "re");
-		if (!f) {
-			int r = -errno;
-			(void)close(fd);
+		_cleanup_fclose_ FILE *f = NULL;
+		int r = open_procs(cg, i, &f);
+		if (r == -ENOENT || r == -ENODEV)
+			continue; /* removed under us: nothing left to kill there */
+		if (r < 0)
 			return r;
-		}
+		if (!f)
+			continue;
 		int pid;
 		while (fscanf(f, "%d", &pid) == 1) {
 			if (pid <= 0)
@@ -578,17 +591,12 @@ cgroup_count_procs(struct cgroup *cg)
 
 	/* On v1 the hierarchies can disagree after a half-done attach: report the largest. */
 	for (unsigned i = 0; i < cg->n_dirs; i++) {
-		if (cg->dir_fd[i] < 0)
-			continue;
-		int fd = openat(cg->dir_fd[i], "cgroup.procs", O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		_cleanup_fclose_ FILE *f = fdopen(fd, "re");
-		if (!f) {
-			int r = -errno;
-			(void)close(fd);
+		_cleanup_fclose_ FILE *f = NULL;
+		int r = open_procs(cg, i, &f);
+		if (r < 0)
 			return r;
-		}
+		if (!f)
+			continue;
 		int pid, n = 0;
 		while (fscanf(f, "%d", &pid) == 1)
 			n++;
