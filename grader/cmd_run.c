@@ -74,9 +74,10 @@ run_usage(FILE *f)
 	      "  --quiet               no summary line on stderr\n"
 	      "  --timing              print where the time went, step by step\n"
 	      "  --cold                build a sandbox for this run even if a warm pool listens\n"
+	      "  --repeat N            run the program N times, each in a fresh sandbox (default 1)\n"
 	      "\n"
-	      "exit status: 0 the program's status is OK, 1 any other status, 2 usage or internal\n"
-	      "error (status XX)\n",
+	      "exit status: 0 the program's status is OK (every run's, with --repeat), 1 any other\n"
+	      "status, 2 usage or internal error (status XX)\n",
 	      f);
 }
 
@@ -329,8 +330,59 @@ enum {
 	OPT_QUIET,
 	OPT_TIMING,
 	OPT_COLD,
+	OPT_REPEAT,
 	OPT_HELP,
 };
+
+/* One run: from the warm pool when one listens and the run has the pool's shape, else in a
+ * sandbox built here. Returns -errno (already reported) when it could not run. */
+static int
+run_one(struct run_config *c, bool cold, bool quiet, struct run_result *res, bool *ret_warm)
+{
+	int r;
+
+	*ret_warm = false;
+	/* A warm pool's sandboxes have the host-derived image, no layers and a tmpfs writable
+	 * layer; the pool checks the rest of the shape (disk size, binds). */
+	if (!cold && c->bpf && !c->image && !c->layers && !c->workdir) {
+		r = pool_run(NULL, c, res);
+		if (r == 0) {
+			*ret_warm = true;
+			return 0;
+		}
+		if (r == 1 && res->message[0] && !quiet)
+			log_notice("run: the warm pool refused (%s); building a sandbox",
+				   res->message);
+		else if (r < 0 && r != -ENOENT && r != -ECONNREFUSED && r != -EXDEV) {
+			/* The program may have started: running it again could do things twice. */
+			return log_error_errno(r, "run: the warm pool failed during the run: %m");
+		}
+	}
+	(void)run_cleanup_stale(c->state_dir, c->cgroup_root);
+	r = run_sandbox(c, res);
+	if (r < 0)
+		return log_error_errno(r, "run: %m");
+	return 0;
+}
+
+static void
+print_timing(const struct run_result *res, bool warm)
+{
+	if (warm)
+		fprintf(stderr, "gradebox: timing: a warm sandbox from the pool (built before the "
+				"request; torn down after the reply)\n");
+	/* Per-step breakdown: microseconds since the previous step that happened. */
+	uint64_t prev = res->step_ns[RUN_STEP_START];
+	for (int i = 1; i < _RUN_STEP_MAX; i++) {
+		if (!res->step_ns[i])
+			continue;
+		fprintf(stderr, "gradebox: timing %-10s +%6" PRIu64 " us\n", run_step_to_string(i),
+			(res->step_ns[i] - prev) / 1000);
+		prev = res->step_ns[i];
+	}
+	fprintf(stderr, "gradebox: timing %-10s  %6" PRIu64 " us\n", "total",
+		(prev - res->step_ns[RUN_STEP_START]) / 1000);
+}
 
 int
 cmd_run(int argc, char **argv)
@@ -358,6 +410,7 @@ cmd_run(int argc, char **argv)
 		{"quiet", no_argument, NULL, OPT_QUIET},
 		{"timing", no_argument, NULL, OPT_TIMING},
 		{"cold", no_argument, NULL, OPT_COLD},
+		{"repeat", required_argument, NULL, OPT_REPEAT},
 		{"help", no_argument, NULL, OPT_HELP},
 		{},
 	};
@@ -373,7 +426,8 @@ cmd_run(int argc, char **argv)
 	/* Static: 72 KiB of stack frame would cost ~18 page faults per run to the stack-clash
 	 * probes (docs/performance.md); cmd_run() runs once per process. */
 	static char abs_image[PATH_MAX], abs_work[PATH_MAX], abs_layers[16][PATH_MAX];
-	bool quiet = false, timing = false, cold = false, warm = false;
+	bool quiet = false, timing = false, cold = false;
+	uint64_t repeat = 1;
 	int o;
 
 	run_config_init(&c);
@@ -492,6 +546,12 @@ cmd_run(int argc, char **argv)
 		case OPT_COLD:
 			cold = true;
 			break;
+		case OPT_REPEAT:
+			if (parse_count_opt("--repeat", optarg, &repeat) < 0)
+				return 2;
+			if (repeat > 1000000)
+				return log_error("--repeat: at most 1000000 runs"), 2;
+			break;
 		case OPT_HELP:
 		case 'h':
 			run_usage(stdout);
@@ -548,67 +608,83 @@ cmd_run(int argc, char **argv)
 		}
 	}
 
-	struct run_result res;
-	/* A warm pool's sandboxes have the host-derived image, no layers and a tmpfs writable
-	 * layer; the pool checks the rest of the shape (disk size, binds). */
-	if (!cold && c.bpf && !c.image && !c.layers && !c.workdir) {
-		r = pool_run(NULL, &c, &res);
-		if (r == 0)
-			warm = true;
-		else if (r == 1 && res.message[0] && !quiet)
-			log_notice("run: the warm pool refused (%s); building a sandbox",
-				   res.message);
-		else if (r < 0 && r != -ENOENT && r != -ECONNREFUSED && r != -EXDEV) {
-			/* The program may have started: running it again could do things twice. */
-			log_error_errno(r, "run: the warm pool failed during the run: %m");
-			policy_bpf_clear(&bpf);
-			return 2;
+	/* Runs of one --repeat share a network namespace, one run after the other, as the runs of
+	 * one pool slot do (docs/SECURITY.md): creating and tearing one down per run is a
+	 * third of a cold run's kernel work. */
+	_cleanup_close_ int netns = -1;
+	if (repeat > 1) {
+		r = run_netns_create(&netns);
+		if (r < 0) {
+			log_error_errno(r, "run: cannot create the network namespace: %m");
+			goto out;
 		}
+		c.netns_fd = netns;
 	}
-	if (!warm) {
-		(void)run_cleanup_stale(c.state_dir, c.cgroup_root);
-		r = run_sandbox(&c, &res);
-	} else
-		r = 0;
+	json_t *results = result_path ? json_array() : NULL;
+	uint64_t n_ok = 0, n_done = 0, t0 = util_now_ns();
+	int rc = 0;
+	for (uint64_t i = 0; i < repeat; i++) {
+		struct run_result res;
+		bool warm = false;
+
+		if (in_fd >= 0 && i > 0 && lseek(in_fd, 0, SEEK_SET) < 0) {
+			log_error("--stdin: cannot rewind it for the next run: %m");
+			rc = 2;
+			break;
+		}
+		r = run_one(&c, cold, quiet, &res, &warm);
+		if (r < 0) {
+			rc = 2;
+			break;
+		}
+		n_done++;
+		if (results) {
+			json_t *j = result_to_json(&res);
+			/* Whether a warm sandbox from the pool ran it (tests check the pool is used). */
+			json_object_set_new(j, "pool", json_boolean(warm));
+			json_array_append_new(results, j);
+		}
+		if (!quiet)
+			log_notice("status %s: %s (cpu %" PRIu64 " ms, wall %" PRIu64
+				   " ms, memory %" PRIu64 " KiB)",
+				   run_status_to_string(res.status), res.message, res.cpu_time_ms,
+				   res.wall_time_ms, res.memory_peak_kb);
+		if (timing)
+			print_timing(&res, warm);
+		if (res.status == RUN_XX) {
+			rc = 2; /* an internal failure: later runs would only repeat it */
+			break;
+		}
+		if (res.status == RUN_OK)
+			n_ok++;
+		else
+			rc = 1;
+	}
+	if (repeat > 1 && !quiet) {
+		uint64_t ns = util_now_ns() - t0;
+		log_notice("%" PRIu64 " of %" PRIu64 " runs done, %" PRIu64 " OK, in %" PRIu64
+			   " ms (%.2f ms per run)",
+			   n_done, repeat, n_ok, ns / 1000000,
+			   n_done ? (double)ns / 1e6 / (double)n_done : 0.0);
+	}
+	if (results) {
+		/* One object for one run (the contract scripts use); an array for --repeat. */
+		json_t *doc = repeat > 1 ? json_incref(results) : json_array_get(results, 0);
+		if (doc) {
+			if (repeat == 1)
+				json_incref(doc);
+			if (json_dump_file(doc, result_path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+				log_error("--result: cannot write '%s'", result_path);
+				rc = 2;
+			}
+			json_decref(doc);
+		}
+		json_decref(results);
+	}
+	r = rc;
+out:
 	policy_bpf_clear(&bpf);
 	for (size_t i = 0; i < c.n_binds; i++)
 		free(bind_srcs[i]);
-	if (r < 0)
-		return log_error_errno(r, "run: %m"), 2;
-
-	if (result_path) {
-		json_t *j = result_to_json(&res);
-		/* Whether a warm sandbox from the pool ran it (tests check the pool is used). */
-		json_object_set_new(j, "pool", json_boolean(warm));
-		r = json_dump_file(j, result_path, JSON_INDENT(2) | JSON_SORT_KEYS);
-		json_decref(j);
-		if (r < 0) {
-			log_error("--result: cannot write '%s'", result_path);
-			return 2;
-		}
-	}
-	if (!quiet)
-		log_notice("status %s: %s (cpu %" PRIu64 " ms, wall %" PRIu64 " ms, memory %" PRIu64
-			   " KiB)",
-			   run_status_to_string(res.status), res.message, res.cpu_time_ms,
-			   res.wall_time_ms, res.memory_peak_kb);
-	if (timing && warm)
-		fprintf(stderr, "gradebox: timing: a warm sandbox from the pool (built before the "
-				"request; torn down after the reply)\n");
-	if (timing) {
-		/* Per-step breakdown: microseconds since the previous step that happened. */
-		uint64_t prev = res.step_ns[RUN_STEP_START];
-		for (int i = 1; i < _RUN_STEP_MAX; i++) {
-			if (!res.step_ns[i])
-				continue;
-			fprintf(stderr, "gradebox: timing %-10s +%6" PRIu64 " us\n",
-				run_step_to_string(i), (res.step_ns[i] - prev) / 1000);
-			prev = res.step_ns[i];
-		}
-		fprintf(stderr, "gradebox: timing %-10s  %6" PRIu64 " us\n", "total",
-			(prev - res.step_ns[RUN_STEP_START]) / 1000);
-	}
-	if (res.status == RUN_XX)
-		return 2;
-	return res.status == RUN_OK ? 0 : 1;
+	return r < 0 ? 2 : r;
 }
