@@ -74,10 +74,10 @@ run_usage(FILE *f)
 	      "  --quiet               no summary line on stderr\n"
 	      "  --timing              print where the time went, step by step\n"
 	      "  --cold                build a sandbox for this run even if a warm pool listens\n"
-	      "  --repeat N            run the program N times, each in a fresh sandbox (default 1)\n"
+	      "  --repeat N            N runs, each in a fresh sandbox (default 1)\n"
 	      "\n"
-	      "exit status: 0 the program's status is OK (every run's, with --repeat), 1 any other\n"
-	      "status, 2 usage or internal error (status XX)\n",
+	      "exit status: 0 the program's status is OK (every run's), 1 any other status, 2\n"
+	      "usage or internal error (status XX)\n",
 	      f);
 }
 

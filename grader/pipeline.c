@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The grading pipeline of one submission. Every step is a sandbox run; this file only decides
  * what each run sees (layers, binds, limits, policy) and what its outcome means. All steps of
- * a job share one slot, so the files one step writes belong to the next step's user too. */
+ * a job share one slot, so the files one step writes belong to the next step's user too, and
+ * one network namespace, one step after the other (each step's init ends every process of the
+ * step first), as the runs of a pool slot do. */
 #include "pipeline.h"
 
 #include "assignment.h"
@@ -111,6 +113,7 @@ struct job {
 	const struct pipeline_config *cfg;
 	const struct assignment *a;
 	struct run_slot *slot;			    /* owned */
+	int netns;				    /* owned: the job's network namespace */
 	struct policy *p_unpack, *p_build, *p_run;  /* owned */
 	struct policy_bpf f_unpack, f_build, f_run; /* owned: compiled once per job */
 	char scratch[512];			    /* the job's scratch tmpfs */
@@ -123,6 +126,8 @@ static void
 job_clear(struct job *j)
 {
 	run_slot_release(j->slot);
+	if (j->netns >= 0)
+		(void)close(j->netns);
 	policy_free(j->p_unpack);
 	policy_free(j->p_build);
 	policy_free(j->p_run);
@@ -184,6 +189,7 @@ base_config(struct job *j, struct run_config *rc)
 	run_config_init(rc);
 	rc->state_dir = j->cfg->state_dir;
 	rc->slot = j->slot;
+	rc->netns_fd = j->netns;
 	rc->image = j->cfg->image;
 }
 
@@ -549,7 +555,7 @@ int
 pipeline_grade(const struct pipeline_config *cfg, const struct assignment *a, const char *tarball,
 	       struct pipeline_result *res)
 {
-	struct job j = {.cfg = cfg, .a = a};
+	struct job j = {.cfg = cfg, .a = a, .netns = -1};
 	enum verdict v;
 	int r;
 
@@ -565,6 +571,14 @@ pipeline_grade(const struct pipeline_config *cfg, const struct assignment *a, co
 	if (r < 0) {
 		snprintf(res->message, sizeof(res->message), "no free sandbox slot: %s",
 			 strerror(-r));
+		goto out;
+	}
+	/* Creating and tearing down a network namespace is a third of a run's kernel work;
+	 * a job has 3 + 5 or so runs, all of one submission. */
+	r = run_netns_create(&j.netns);
+	if (r < 0) {
+		snprintf(res->message, sizeof(res->message),
+			 "cannot create the job's network namespace: %s", strerror(-r));
 		goto out;
 	}
 
