@@ -16,6 +16,8 @@
 #include <limits.h>
 #include <seccomp.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #define MAX_BINDS 64
@@ -359,7 +361,25 @@ run_one(struct run_config *c, bool cold, bool quiet, struct run_result *res, boo
 		}
 	}
 	(void)run_cleanup_stale(c->state_dir, c->cgroup_root);
+	/* SIGINT, SIGTERM and SIGHUP wait until the sandbox is gone: blocked during the run,
+	 * they cancel it through a signalfd (cancel_fd) and take their usual effect once it has
+	 * been torn down. Left alone, a Ctrl-C or `timeout` would leave the cgroups behind until
+	 * the next run removed them. Ignored signals stay ignored (nohup). */
+	static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	for (size_t i = 0; i < ELEMENTSOF(stop_sigs); i++) {
+		struct sigaction sa;
+		if (sigaction(stop_sigs[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+			sigaddset(&stop, stop_sigs[i]);
+	}
+	(void)sigprocmask(SIG_BLOCK, &stop, &old);
+	_cleanup_close_ int sfd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
+	c->cancel_fd = sfd;
 	r = run_sandbox(c, res);
+	c->cancel_fd = -1;
+	/* A signal that came during the run is delivered here. */
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
 		return log_error_errno(r, "run: %m");
 	return 0;

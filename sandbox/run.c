@@ -418,6 +418,11 @@ init_main(const struct child_args *a)
 	static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 	for (size_t i = 0; i < ELEMENTSOF(fwd); i++)
 		(void)sigaction(fwd[i], &sa, NULL);
+	/* The supervisor may run with signals blocked (`gradebox run` blocks the ones that
+	 * cancel a run): init forwards them, so it must receive them. */
+	sigset_t none;
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/* Everything that does not depend on the program is done: from here on the box may wait
 	 * (a warm pool keeps it like this until a request comes). */

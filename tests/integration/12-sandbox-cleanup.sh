@@ -6,9 +6,11 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 11
+plan 15
 
 boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' 2>/dev/null | sort; }
+# With inode numbers: a group removed and created again under its old name is a new one.
+boxes_ino() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' -printf '%p %i\n' 2>/dev/null | sort; }
 before=$(boxes)
 "$GB" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 30 >/dev/null 2>&1 &
 sup=$!
@@ -40,6 +42,30 @@ is_status OK "the next run works"
 now=$(stat -c %i "$new" 2>/dev/null || echo gone)
 isnt "$now" "$ino" "and the stale cgroup $new was removed"
 is "$(gb_mount_leaks)" "" "no mount left"
+
+# SIGTERM or SIGHUP (timeout, a closed terminal) cancels the run: the sandbox is torn down
+# before the signal takes effect, so nothing waits for the next run to be cleaned up. (SIGINT
+# is not tested here: bash starts background jobs with it ignored, and gradebox keeps ignored
+# signals ignored.)
+for sig in TERM HUP; do
+	before=$(boxes_ino)
+	"$GB_RUN_BIN" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 30 >/dev/null 2>&1 &
+	sup=$!
+	bg_track "$sup"
+	new=
+	for _ in $(seq 100); do
+		read -r new ino < <(comm -13 <(echo "$before") <(boxes_ino) | head -n 1) || true
+		[ -n "$new" ] && [ -s "$new/cgroup.procs" ] && break
+		sleep 0.05
+	done
+	kill -"$sig" "$sup"
+	rc=0
+	wait "$sup" 2>/dev/null || rc=$?
+	is "$rc" "$((128 + $(kill -l "$sig")))" "SIG$sig: gradebox run ends by the signal (sandbox ${new:-none})"
+	now=$(stat -c %i "$new" 2>/dev/null || echo gone)
+	ok "SIG$sig: its cgroup is gone at once, not left for the next run" \
+		test -n "$new" -a "$now" != "$ino"
+done
 
 gb_run --disk 1M -- /bin/dd if=/dev/zero of=/box/fill bs=1M count=8
 like "$(cat "$GB_ERR")" "No space left on device" "--disk 1M: filling /box stops at ENOSPC"
