@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # bench/latency.sh: status-query latency of `gradebox serve` idle and while every slot grades
 # (wrk, loopback only, bounded: 10 s each; CONNS connections, default 4; WRK_PREFIX runs wrk
-# under a command such as "nice -n -10"; SLOTS grading slots, default 2). Last line: p99
-# under load / p99 idle.
+# under a command such as "nice -n -10"; SLOTS grading slots, default 2; RATE paces the
+# queries to about RATE per second in all, default 0: as fast as the server answers). Last
+# line: p99 under load / p99 idle.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GB=$ROOT/build/gradebox
@@ -33,6 +34,11 @@ TOKEN=$(cat "$OUT/data/token")
 cat >"$OUT/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
+# Paced: each connection waits CONNS*1000/RATE ms before each request (wrk's delay() hook),
+# like students polling their results, instead of a closed loop that keeps the server busy.
+if [ "${RATE:-0}" -gt 0 ]; then
+	echo "function delay() return $(((${CONNS:-4} * 1000 + RATE / 2) / RATE)) end" >>"$OUT/auth.lua"
+fi
 URL=$GRADEBOX_SERVER/api/jobs/1
 ${WRK_PREFIX:-} wrk -t1 -c"${CONNS:-4}" -d10s --latency -s "$OUT/auth.lua" "$URL" >"$OUT/idle.txt"
 "$GB" batch --assignment sum "$OUT/tarballs" >/dev/null 2>&1 || true
