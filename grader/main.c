@@ -52,6 +52,9 @@ main(int argc, char **argv)
 	/* Internal: the intake step as it runs inside its own sandbox (see pipeline.c). */
 	if (strcmp(argv[1], "unpack-helper") == 0)
 		return cmd_unpack_helper(argc - 1, argv + 1);
+	/* Internal: one grading job, spawned by `gradebox serve` (see server.c). */
+	if (strcmp(argv[1], "worker") == 0)
+		return cmd_worker(argc - 1, argv + 1);
 	if (client_is_command(argv[1]))
 		return cmd_client(argv[1], argc - 1, argv + 1);
 	log_error("unknown command '%s'", argv[1]);

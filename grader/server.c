@@ -20,8 +20,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -109,48 +111,91 @@ ensure_token(struct server *s)
 
 /* ---- workers ---- */
 
-_noreturn_ static void
-worker_main(struct server *s, struct slot *sl, int out_fd)
+/* A worker is `gradebox-grader worker ...`, spawned (posix_spawn: vfork and exec), never a fork
+ * of the server. After a fork() every page the event loop writes is copied on its first write,
+ * each copy with a TLB shootdown IPI to the other CPU; recording one job's result then took
+ * 15-20 ms of the event loop here, which every status query behind it waited for
+ * (docs/performance.md). A fresh process also inherits nothing of the server: no database
+ * handle, no epoll set, no client connection, no token in memory. */
+int
+cmd_worker(int argc, char **argv)
 {
-	char assignment_dir[PATH_MAX * 2], tarball[PATH_MAX * 2], scratch[PATH_MAX], err[512] = "";
 	struct pipeline_result res;
+	char err[512] = "";
 
-	/* Dies with the server: its sandboxes die with it in turn (their init's PDEATHSIG). */
+	/* JOB_ID ATTEMPT ASSIGNMENT_DIR TARBALL SCRATCH EVIDENCE SERVER_PID; result on fd 3. */
+	if (argc != 8) {
+		log_error("worker: internal command, started by `gradebox serve`");
+		return 2;
+	}
+	const char *job = argv[1];
+	/* Dies with the server: its sandboxes die with it in turn (their init's PDEATHSIG). The
+	 * server may have died before this line: then the parent is no longer the server. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Keep nothing of the server's: its listening socket, client connections, database and
-	 * epoll instance. A copy held here would keep a connection the server closed alive inside
-	 * the shared epoll set, whose events would then land on whatever the server opens next
-	 * under that number (seen as a worker result pipe "at EOF" before any data). */
-	if (dup2(out_fd, 3) < 0)
-		_exit(3);
-	out_fd = 3;
-	(void)syscall(SYS_close_range, 4, ~0U, 0);
+	if (getppid() != (pid_t)strtol(argv[7], NULL, 10))
+		return 3;
 	(void)prctl(PR_SET_NAME, "gradebox-worker");
 	/* Grading yields to the event loop: status queries stay fast while every core compiles.
-	 * All workers get the same niceness, so tests still compete fairly with each other. */
+	 * All workers get the same niceness, so tests still compete fairly with each other.
+	 * (posix_spawn cannot set SCHED_BATCH: glibc takes only OTHER, FIFO and RR.) */
 	struct sched_param sp = {0};
 	(void)sched_setscheduler(0, SCHED_BATCH, &sp);
 	(void)setpriority(PRIO_PROCESS, 0, 10);
+	int r = cli_grade_one(argv[3], argv[4], argv[5], argv[6], &res, err, sizeof(err));
+	json_t *j;
+	if (r < 0)
+		j = json_pack("{s:s, s:s}", "internal_error", err, "verdict", "IE");
+	else
+		j = pipeline_result_to_json(&res);
+	char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int w = txt ? util_write_all(3, txt, strlen(txt)) : -ENOMEM;
+	if (w < 0)
+		log_error_errno(w, "job %s: cannot hand the result to the server (fd 3): %m", job);
+	return w < 0 ? 3 : 0;
+}
+
+static int
+worker_spawn(struct server *s, struct slot *sl, int out_fd, pid_t *ret_pid)
+{
+	char id[24], attempt[16], server_pid[16], scratch[PATH_MAX];
+	char assignment_dir[PATH_MAX * 2], tarball[PATH_MAX * 2], evidence[PATH_MAX + 16];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+
+	snprintf(id, sizeof(id), "%" PRIi64, sl->job.id);
+	snprintf(attempt, sizeof(attempt), "%d", sl->job.attempt);
+	snprintf(server_pid, sizeof(server_pid), "%d", (int)getpid());
 	snprintf(assignment_dir, sizeof(assignment_dir), "%s/%s", s->data_dir, sl->job.tests_blob);
 	snprintf(tarball, sizeof(tarball), "%s/%s", s->data_dir, sl->job.blob_path);
 	snprintf(scratch, sizeof(scratch), "/run/gradebox/jobs/job-%" PRIi64 "-%d", sl->job.id,
 		 sl->job.attempt);
-	char evidence[PATH_MAX + 16];
 	snprintf(evidence, sizeof(evidence), "%s/evidence", s->data_dir);
-	int r = cli_grade_one(assignment_dir, tarball, scratch, evidence, &res, err, sizeof(err));
-	json_t *j;
-	if (r < 0) {
-		j = json_pack("{s:s, s:s}", "internal_error", err, "verdict", "IE");
-	} else {
-		j = pipeline_result_to_json(&res);
-	}
-	char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	int w = txt ? util_write_all(out_fd, txt, strlen(txt)) : -ENOMEM;
-	if (w < 0)
-		log_error_errno(w,
-				"job %" PRIi64 ": cannot hand the result to the server (fd %d): %m",
-				sl->job.id, out_fd);
-	_exit(w < 0 ? 3 : 0);
+	char name[] = "gradebox-worker", cmd[] = "worker";
+	char *argv[] = {name,	 cmd,	  id,	    attempt,	assignment_dir,
+			tarball, scratch, evidence, server_pid, NULL};
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	/* The result pipe becomes fd 3; nothing else of the server's is kept. (Never 3 here:
+	 * the database holds the low numbers; dup2(3, 3) would keep close-on-exec.) */
+	int r = out_fd == 3 ? EBADF : posix_spawn_file_actions_adddup2(&fa, out_fd, 3);
+	if (r == 0)
+		r = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	if (r == 0)
+		r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (r == 0)
+		r = posix_spawnattr_setsigmask(&at, &none);
+	if (r == 0)
+		r = posix_spawnattr_setsigdefault(&at, &all);
+	/* /proc/self/exe: this very binary, even if a newer one was installed since. */
+	if (r == 0)
+		r = posix_spawn(ret_pid, "/proc/self/exe", &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return -r;
 }
 
 static void slot_finish(struct slot *sl);
@@ -420,18 +465,13 @@ slot_start(struct server *s, struct slot *sl)
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int r = -errno;
+	pid_t pid;
+	int r = worker_spawn(s, sl, pfd[1], &pid);
+	close(pfd[1]);
+	if (r < 0) {
 		close(pfd[0]);
-		close(pfd[1]);
 		return r;
 	}
-	if (pid == 0) {
-		close(pfd[0]);
-		worker_main(s, sl, pfd[1]);
-	}
-	close(pfd[1]);
 	sl->pid = pid;
 	sl->out_fd = pfd[0];
 	sl->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -475,8 +515,11 @@ claim_jobs(struct server *s)
 		r = slot_start(s, sl);
 		if (r < 0) {
 			bool requeued = false;
-			(void)queue_fail(s->db, &sl->job, "cannot start a grading worker", false,
-					 &requeued);
+			char why[128];
+			snprintf(why, sizeof(why), "cannot start a grading worker: %s",
+				 strerror(-r));
+			log_error("job %" PRIi64 ": %s", sl->job.id, why);
+			(void)queue_fail(s->db, &sl->job, why, false, &requeued);
 			slot_release(sl);
 			return;
 		}
@@ -713,6 +756,16 @@ cmd_serve(int argc, char **argv)
 		return log_error_errno(r, "serve: cannot open %s: %m", dbpath), 2;
 
 	/* 3. event base, signals, timers, HTTP */
+	/* Keep freed heap mapped. glibc returns the top of the heap to the kernel as soon as
+	 * 128 KiB or so are free, and recording a job's result allocates and frees a block of
+	 * that size several times: each cycle was a brk() pair and ~50 page faults, ~15 ms of
+	 * the event loop per job here, which every status query waiting behind it paid
+	 * (docs/performance.md). The heap's high-water mark is small and flat (bench/rss.sh).
+	 * Blocks up to 4 MiB come from the heap too (else each would be an mmap/munmap pair
+	 * with the same faults); larger ones are mapped and unmapped on their own. */
+	(void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	(void)mallopt(M_TOP_PAD, 1 << 20);
 	s.slots = calloc(s.n_slots, sizeof(*s.slots));
 	s.base = event_base_new();
 	if (!s.slots || !s.base)
