@@ -758,11 +758,11 @@ cmd_serve(int argc, char **argv)
 	/* 3. event base, signals, timers, HTTP */
 	/* Keep freed heap mapped. glibc returns the top of the heap to the kernel as soon as
 	 * 128 KiB or so are free, and recording a job's result allocates and frees a block of
-	 * that size several times: each cycle was a brk() pair and ~50 page faults, ~15 ms of
-	 * the event loop per job here, which every status query waiting behind it paid
-	 * (docs/performance.md). The heap's high-water mark is small and flat (bench/rss.sh).
-	 * Blocks up to 4 MiB come from the heap too (else each would be an mmap/munmap pair
-	 * with the same faults); larger ones are mapped and unmapped on their own. */
+	 * about 184 KiB several times: each cycle was a brk() pair, ~46 page faults and a TLB
+	 * flush, 0.1-4 ms of the event loop each (perf trace, docs/performance.md), paid by the
+	 * status queries waiting behind it. The heap's high-water mark stays small and flat
+	 * (bench/rss.sh). Blocks up to 4 MiB come from the heap too (else each would be an
+	 * mmap/munmap pair with the same faults); larger ones are mapped on their own. */
 	(void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	(void)mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	(void)mallopt(M_TOP_PAD, 1 << 20);
