@@ -15,8 +15,8 @@
 #include <jansson.h>
 #include <limits.h>
 #include <seccomp.h>
-#include <string.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `gradebox serve`: one libevent loop, N grading slots, a SQLite queue. The loop never blocks
- * on a child: each claimed job runs in a forked worker (the pipeline blocks there), whose
- * pidfd and result pipe are events here. Leases make kill -9 safe: a job claimed by a dead
+ * on a child: each claimed job runs in a worker process (worker.c; the pipeline blocks
+ * there), started by the spawner thread, whose pidfd and result pipe are events here. Leases make kill -9 safe: a job claimed by a dead
  * server is claimable again once its lease expires, and queue_complete() refuses a stale
  * lease, so a job's results are recorded exactly once. */
 #include "api.h"
@@ -12,6 +12,7 @@
 #include "queue.h"
 #include "run.h"
 #include "util.h"
+#include "worker.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -44,6 +45,8 @@ struct slot {
 	struct server *srv; /* borrowed */
 	unsigned index;
 	bool busy;
+	bool spawning;	      /* the spawner has the request; pid not known yet */
+	bool kill_pending;    /* stop the worker as soon as it has a pid */
 	pid_t pid;	      /* the worker */
 	int pidfd;	      /* owned */
 	int out_fd;	      /* owned: read end of the result pipe */
@@ -66,7 +69,8 @@ struct server {
 	bool draining;
 	uint64_t drain_deadline_ns;
 	uint64_t last_requeue_ns;
-	struct event *ev_tick, *ev_claim, *ev_term, *ev_int, *ev_hup;
+	struct event *ev_tick, *ev_claim, *ev_term, *ev_int, *ev_hup, *ev_spawned;
+	struct spawner *spawner;
 	struct api_context api;
 	/* configuration */
 	char data_dir[PATH_MAX];
@@ -109,94 +113,7 @@ ensure_token(struct server *s)
 	return util_write_all(fd, "\n", 1);
 }
 
-/* ---- workers ---- */
-
-/* A worker is `gradebox-grader worker ...`, spawned (posix_spawn: vfork and exec), never a fork
- * of the server. After a fork() every page the event loop writes is copied on its first write,
- * each copy with a TLB shootdown IPI to the other CPU; recording one job's result then took
- * 15-20 ms of the event loop here, which every status query behind it waited for
- * (docs/performance.md). A fresh process also inherits nothing of the server: no database
- * handle, no epoll set, no client connection, no token in memory. */
-int
-cmd_worker(int argc, char **argv)
-{
-	struct pipeline_result res;
-	char err[512] = "";
-
-	/* JOB_ID ATTEMPT ASSIGNMENT_DIR TARBALL SCRATCH EVIDENCE SERVER_PID; result on fd 3. */
-	if (argc != 8) {
-		log_error("worker: internal command, started by `gradebox serve`");
-		return 2;
-	}
-	const char *job = argv[1];
-	/* Dies with the server: its sandboxes die with it in turn (their init's PDEATHSIG). The
-	 * server may have died before this line: then the parent is no longer the server. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != (pid_t)strtol(argv[7], NULL, 10))
-		return 3;
-	(void)prctl(PR_SET_NAME, "gradebox-worker");
-	/* Grading yields to the event loop: status queries stay fast while every core compiles.
-	 * All workers get the same niceness, so tests still compete fairly with each other.
-	 * (posix_spawn cannot set SCHED_BATCH: glibc takes only OTHER, FIFO and RR.) */
-	struct sched_param sp = {0};
-	(void)sched_setscheduler(0, SCHED_BATCH, &sp);
-	(void)setpriority(PRIO_PROCESS, 0, 10);
-	int r = cli_grade_one(argv[3], argv[4], argv[5], argv[6], &res, err, sizeof(err));
-	json_t *j;
-	if (r < 0)
-		j = json_pack("{s:s, s:s}", "internal_error", err, "verdict", "IE");
-	else
-		j = pipeline_result_to_json(&res);
-	char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	int w = txt ? util_write_all(3, txt, strlen(txt)) : -ENOMEM;
-	if (w < 0)
-		log_error_errno(w, "job %s: cannot hand the result to the server (fd 3): %m", job);
-	return w < 0 ? 3 : 0;
-}
-
-static int
-worker_spawn(struct server *s, struct slot *sl, int out_fd, pid_t *ret_pid)
-{
-	char id[24], attempt[16], server_pid[16], scratch[PATH_MAX];
-	char assignment_dir[PATH_MAX * 2], tarball[PATH_MAX * 2], evidence[PATH_MAX + 16];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-
-	snprintf(id, sizeof(id), "%" PRIi64, sl->job.id);
-	snprintf(attempt, sizeof(attempt), "%d", sl->job.attempt);
-	snprintf(server_pid, sizeof(server_pid), "%d", (int)getpid());
-	snprintf(assignment_dir, sizeof(assignment_dir), "%s/%s", s->data_dir, sl->job.tests_blob);
-	snprintf(tarball, sizeof(tarball), "%s/%s", s->data_dir, sl->job.blob_path);
-	snprintf(scratch, sizeof(scratch), "/run/gradebox/jobs/job-%" PRIi64 "-%d", sl->job.id,
-		 sl->job.attempt);
-	snprintf(evidence, sizeof(evidence), "%s/evidence", s->data_dir);
-	char name[] = "gradebox-worker", cmd[] = "worker";
-	char *argv[] = {name,	 cmd,	  id,	    attempt,	assignment_dir,
-			tarball, scratch, evidence, server_pid, NULL};
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	/* The result pipe becomes fd 3; nothing else of the server's is kept. (Never 3 here:
-	 * the database holds the low numbers; dup2(3, 3) would keep close-on-exec.) */
-	int r = out_fd == 3 ? EBADF : posix_spawn_file_actions_adddup2(&fa, out_fd, 3);
-	if (r == 0)
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-	if (r == 0)
-		r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (r == 0)
-		r = posix_spawnattr_setsigmask(&at, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&at, &all);
-	/* /proc/self/exe: this very binary, even if a newer one was installed since. */
-	if (r == 0)
-		r = posix_spawn(ret_pid, "/proc/self/exe", &fa, &at, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return -r;
-}
+/* ---- workers (worker.c) ---- */
 
 static void slot_finish(struct slot *sl);
 
@@ -458,36 +375,95 @@ slot_finish(struct slot *sl)
 	slot_release(sl);
 }
 
+/* Stops a slot's worker: now, or as soon as the spawner says which process it is. */
+static void
+slot_kill(struct slot *sl)
+{
+	if (sl->spawning)
+		sl->kill_pending = true;
+	else if (sl->pid > 0 && !sl->exited)
+		(void)kill(sl->pid, SIGKILL);
+}
+
 static int
 slot_start(struct server *s, struct slot *sl)
 {
+	char assignment_dir[PATH_MAX * 2], tarball[PATH_MAX * 2], evidence[PATH_MAX + 16];
 	int pfd[2];
+
+	snprintf(assignment_dir, sizeof(assignment_dir), "%s/%s", s->data_dir, sl->job.tests_blob);
+	snprintf(tarball, sizeof(tarball), "%s/%s", s->data_dir, sl->job.blob_path);
+	snprintf(evidence, sizeof(evidence), "%s/evidence", s->data_dir);
+	struct worker_job wj = {.id = sl->job.id,
+				.attempt = sl->job.attempt,
+				.assignment_dir = assignment_dir,
+				.tarball = tarball,
+				.evidence_dir = evidence};
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t pid;
-	int r = worker_spawn(s, sl, pfd[1], &pid);
-	close(pfd[1]);
-	if (r < 0) {
-		close(pfd[0]);
-		return r;
-	}
-	sl->pid = pid;
 	sl->out_fd = pfd[0];
-	sl->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	sl->buf = evbuffer_new();
-	sl->started_ns = sl->last_heartbeat_ns = util_now_ns();
-	if (sl->pidfd < 0 || !sl->buf) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		return -ENOMEM;
+	sl->ev_out = event_new(s->base, sl->out_fd, EV_READ | EV_PERSIST, on_worker_out, sl);
+	if (!sl->buf || !sl->ev_out) {
+		(void)close(pfd[1]);
+		return -ENOMEM; /* the caller releases the slot */
 	}
 	evutil_make_socket_nonblocking(sl->out_fd);
-	sl->ev_out = event_new(s->base, sl->out_fd, EV_READ | EV_PERSIST, on_worker_out, sl);
-	sl->ev_pid = event_new(s->base, sl->pidfd, EV_READ | EV_PERSIST, on_worker_exit, sl);
+	sl->started_ns = sl->last_heartbeat_ns = util_now_ns();
+	int r = spawner_submit(s->spawner, &wj, pfd[1], sl); /* takes pfd[1] */
+	if (r < 0)
+		return r;
+	sl->spawning = true;
 	event_add(sl->ev_out, NULL);
-	event_add(sl->ev_pid, NULL);
 	return 0;
+}
+
+static void
+start_failed(struct server *s, struct slot *sl, int error)
+{
+	bool requeued = false;
+	char why[128];
+	(void)s;
+	snprintf(why, sizeof(why), "cannot start a grading worker: %s", strerror(-error));
+	log_error("job %" PRIi64 ": %s", sl->job.id, why);
+	(void)queue_fail(s->db, &sl->job, why, false, &requeued);
+	slot_release(sl);
+}
+
+/* The spawner finished starting workers (or failed to). */
+static void
+on_spawned(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	void *cookie;
+	pid_t pid;
+	int pidfd, error;
+	(void)fd;
+	(void)what;
+
+	while (spawner_collect(s->spawner, &cookie, &pid, &pidfd, &error) > 0) {
+		struct slot *sl = cookie;
+		sl->spawning = false;
+		if (error < 0) {
+			start_failed(s, sl, error);
+			continue;
+		}
+		sl->pid = pid;
+		sl->pidfd = pidfd;
+		sl->ev_pid =
+			event_new(s->base, sl->pidfd, EV_READ | EV_PERSIST, on_worker_exit, sl);
+		if (!sl->ev_pid) {
+			sl->kill_pending = true; /* no way to see it end: stop it, retry the job */
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, NULL, 0);
+			start_failed(s, sl, -ENOMEM);
+			continue;
+		}
+		event_add(sl->ev_pid, NULL);
+		if (sl->kill_pending)
+			(void)kill(pid, SIGKILL);
+	}
 }
 
 static void
@@ -514,13 +490,7 @@ claim_jobs(struct server *s)
 			 sl->job.attempt, i);
 		r = slot_start(s, sl);
 		if (r < 0) {
-			bool requeued = false;
-			char why[128];
-			snprintf(why, sizeof(why), "cannot start a grading worker: %s",
-				 strerror(-r));
-			log_error("job %" PRIi64 ": %s", sl->job.id, why);
-			(void)queue_fail(s->db, &sl->job, why, false, &requeued);
-			slot_release(sl);
+			start_failed(s, sl, r);
 			return;
 		}
 	}
@@ -547,8 +517,8 @@ api_cancelled(void *arg, int64_t job_id)
 {
 	struct server *s = arg;
 	for (unsigned i = 0; i < s->n_slots; i++)
-		if (s->slots[i].busy && s->slots[i].job.id == job_id && !s->slots[i].exited)
-			(void)kill(s->slots[i].pid, SIGKILL);
+		if (s->slots[i].busy && s->slots[i].job.id == job_id)
+			slot_kill(&s->slots[i]);
 }
 
 static void
@@ -579,7 +549,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		if (r == -ESTALE) {
 			log_notice("job %" PRIi64 ": lease lost (cancelled?), stopping its worker",
 				   sl->job.id);
-			(void)kill(sl->pid, SIGKILL);
+			slot_kill(sl);
 		} else if (r == 0)
 			sl->last_heartbeat_ns = now;
 	}
@@ -596,8 +566,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		} else if (now >= s->drain_deadline_ns) {
 			/* Out of patience: the jobs go back to the queue for the next start. */
 			for (unsigned i = 0; i < s->n_slots; i++)
-				if (s->slots[i].busy && !s->slots[i].exited)
-					(void)kill(s->slots[i].pid, SIGKILL);
+				if (s->slots[i].busy)
+					slot_kill(&s->slots[i]);
 		}
 		return;
 	}
@@ -784,6 +754,15 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	/* A dead client must not kill the server. */
 	(void)signal(SIGPIPE, SIG_IGN);
+	r = spawner_new(&s.spawner);
+	if (r < 0) {
+		log_error_errno(r, "serve: cannot start the worker spawner: %m");
+		goto out;
+	}
+	s.ev_spawned =
+		event_new(s.base, spawner_fd(s.spawner), EV_READ | EV_PERSIST, on_spawned, &s);
+	if (!s.ev_spawned || event_add(s.ev_spawned, NULL) < 0)
+		goto out;
 
 	s.http = evhttp_new(s.base);
 	if (!s.http)
@@ -817,16 +796,26 @@ cmd_serve(int argc, char **argv)
 
 out:
 	/* 5. tear down in reverse order */
+	/* Workers still being spawned get their pids first (and die with the spawner thread). */
+	if (s.spawner) {
+		spawner_stop(s.spawner);
+		on_spawned(-1, 0, &s);
+	}
 	for (unsigned i = 0; s.slots && i < s.n_slots; i++)
 		if (s.slots[i].busy) {
-			(void)kill(s.slots[i].pid, SIGKILL);
-			(void)waitpid(s.slots[i].pid, NULL, 0);
+			if (s.slots[i].pid > 0) {
+				(void)kill(s.slots[i].pid, SIGKILL);
+				(void)waitpid(s.slots[i].pid, NULL, 0);
+			}
 			bool requeued;
 			(void)queue_fail(s.db, &s.slots[i].job, "server stopped", false, &requeued);
 			slot_release(&s.slots[i]);
 		}
 	if (s.http)
 		evhttp_free(s.http);
+	if (s.ev_spawned)
+		event_free(s.ev_spawned);
+	spawner_free(s.spawner);
 	if (s.ev_claim)
 		event_free(s.ev_claim);
 	if (s.ev_tick)
