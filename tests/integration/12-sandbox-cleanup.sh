@@ -8,23 +8,35 @@ source "$(dirname "$0")/../lib.sh"
 gb_require
 plan 15
 
-boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' 2>/dev/null | sort; }
-# With inode numbers: a group removed and created again under its old name is a new one.
-boxes_ino() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' -printf '%p %i\n' 2>/dev/null | sort; }
-before=$(boxes)
-"$GB" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 30 >/dev/null 2>&1 &
-sup=$!
-bg_track "$sup"
-# Wait until the sandbox runs: a new box-N cgroup with a process in it.
-new=
-for _ in $(seq 100); do
-	new=$(comm -13 <(echo "$before") <(boxes) | head -n 1)
-	[ -n "$new" ] && [ -s "$new/cgroup.procs" ] && break
-	sleep 0.05
-done
+# The sandboxes' cgroups with their inode numbers: a group removed and created again under
+# its old name is a new one.
+boxes() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*gradebox/box-*' -printf '%p %i\n' 2>/dev/null | sort; }
+# start_sleeper: a sandbox that sleeps, in the background (pid in $sup); waits until it runs
+# and sets new (its cgroup: the new box-N holding a child of $sup, the sandbox's init; empty
+# if none) and ino.
+start_sleeper() {
+	local before d i p
+	before=$(boxes)
+	"$GB_RUN_BIN" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 30 >/dev/null 2>&1 &
+	sup=$!
+	bg_track "$sup"
+	for _ in $(seq 100); do
+		while read -r d i; do
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+				if [ "$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)" = "$sup" ]; then
+					new=$d ino=$i
+					return 0
+				fi
+			done
+		done < <(comm -13 <(echo "$before") <(boxes))
+		sleep 0.05
+	done
+	new= ino=
+}
+
+start_sleeper
 ok "the sandbox started (cgroup ${new:-none})" test -n "$new"
-pids=$(cat "$new/cgroup.procs" 2>/dev/null | tr '\n' ' ')
-ino=$(stat -c %i "$new" 2>/dev/null || echo none)
+pids=$(tr '\n' ' ' <"$new/cgroup.procs" 2>/dev/null)
 kill -9 "$sup"
 wait "$sup" 2>/dev/null || true
 alive=
@@ -48,16 +60,7 @@ is "$(gb_mount_leaks)" "" "no mount left"
 # is not tested here: bash starts background jobs with it ignored, and gradebox keeps ignored
 # signals ignored.)
 for sig in TERM HUP; do
-	before=$(boxes_ino)
-	"$GB_RUN_BIN" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 30 >/dev/null 2>&1 &
-	sup=$!
-	bg_track "$sup"
-	new=
-	for _ in $(seq 100); do
-		read -r new ino < <(comm -13 <(echo "$before") <(boxes_ino) | head -n 1) || true
-		[ -n "$new" ] && [ -s "$new/cgroup.procs" ] && break
-		sleep 0.05
-	done
+	start_sleeper
 	kill -"$sig" "$sup"
 	rc=0
 	wait "$sup" 2>/dev/null || rc=$?

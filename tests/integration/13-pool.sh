@@ -74,37 +74,14 @@ stop_pool || true
 # One worker, so consecutive runs share its slot and its kept network namespace.
 start_pool --sandboxes 1 --bind-ro "$PROBES:/probes"
 printf 'include run\nallow socket if arg0 == 1\nallow socket if arg0 == 2\nallow bind listen connect setsockopt getsockopt getsockname getpeername setsid\n' >"$T/net.policy"
-gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c '
-import os, socket, time
-t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", 47011)); t.listen(4)
-u = socket.socket(socket.AF_UNIX); u.bind("\0gradebox-pool-test"); u.listen(4)
-socket.create_connection(("127.0.0.1", 47011)).close()
-v = socket.socket(socket.AF_UNIX); v.connect("\0gradebox-pool-test"); v.close()
-print("self-connect ok")
-for p in ("/tmp/gbpool-mark", "/box/gbpool-mark", "/dev/shm/gbpool-mark"):
-    open(p, "w").write("left behind")
-if os.fork() == 0:
-    os.setsid(); time.sleep(60)
-print("child left running", flush=True)
-'
+RESIDUE=$(cat "$ROOT/tests/residue.py")
+gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c "$RESIDUE" leave 47011
 is_status OK "run 1 (warm): listens on TCP and an abstract socket, writes files, leaves a child"
 like "$(cat "$GB_OUT")" 'self-connect ok' "control: run 1 reaches its own listeners"
 is "$(json_field "$GB_JSON" pool)" true "run 1 was served by the pool" || gb_diag
 uid1=$(json_field "$GB_JSON" host_uid_base)
 is "$(wait_gone busy_procs)" "" "run 1's background child did not outlive it"
-gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c '
-import os, socket
-for name, fam, addr in (("tcp", socket.AF_INET, ("127.0.0.1", 47011)),
-                        ("unix", socket.AF_UNIX, "\0gradebox-pool-test")):
-    s = socket.socket(fam)
-    try:
-        s.connect(addr); print(name, "connected")
-    except OSError as e:
-        print(name, "refused", e.errno)
-for p in ("/tmp/gbpool-mark", "/box/gbpool-mark", "/dev/shm/gbpool-mark"):
-    print(p, "exists" if os.path.exists(p) else "absent")
-'
+gb_run --policy "$T/net.policy" -- /usr/bin/python3 -c "$RESIDUE" check 47011
 is_status OK "run 2 (warm, same worker)"
 is "$(json_field "$GB_JSON" host_uid_base)" "$uid1" "run 2 had run 1's slot (and its network namespace)"
 is "$(grep -E '^(tcp|unix) ' "$GB_OUT" | tr '\n' ' ')" "tcp refused 111 unix refused 111 " \
