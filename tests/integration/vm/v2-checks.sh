@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../lib.sh"
 GB_TIMEOUT=120
 
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
-plan 19
+plan 21
 
 gb_run -- /bin/true
 is_status OK "v2: /bin/true runs"
@@ -46,6 +46,12 @@ is "$(json_field "$T/grade.json" verdict)" "AC" "v2: the pipeline grades a good 
 tar -C "$ROOT/submissions/sum/students/mallory-ptrace" -czf "$T/good/mallory.tar.gz" .
 "$GB" grade --json "$ROOT/submissions/sum/assignment" "$T/good/mallory.tar.gz" >"$T/grade2.json" 2>>"$T/grade.err" || true
 is "$(json_field "$T/grade2.json" verdict)" "SV" "v2: ptrace in a test -> SV (frozen with cgroup.freeze, killed)"
+
+# Runs from one process (--repeat): a fresh v2 cgroup per run, one kept network namespace.
+gb_run --cold --repeat 2 -- /bin/true
+is "$GB_RC/$(grep -c 'runs done, 2 OK' "$GB_LOG")" "0/1" "v2: --repeat 2 of /bin/true: both OK" || gb_diag
+gb_run --cold --repeat 2 --memory 64M -- /probes/memhog 256
+is "$(grep -c 'status ML' "$GB_LOG")" 2 "v2: --repeat 2 of a memory hog: each run -> ML" || gb_diag
 
 # The warm pool on v2: boxes born in their cgroup (CLONE_INTO_CGROUP) before the program is
 # known; a request's limits rewrite memory.max.
