@@ -999,18 +999,35 @@ h_submission_add(struct call *c)
 	}
 
 	db_sha256_hex(b, len, sha);
+	/* Content-addressed: an identical earlier upload owns the blob already. */
+	char final[PATH_MAX + 80];
+	snprintf(final, sizeof(final), "%s/blobs/%s", c->ctx->data_dir, sha);
+	bool had_blob = access(final, F_OK) == 0;
 	r = store_blob(c->ctx->data_dir, b, len, sha, rel, sizeof(rel));
 	if (r < 0)
 		return reply_errno(c->req, r, "storing the submission");
-	r = db_student_ensure(c->ctx->db, login, NULL, &sid);
-	if (r < 0)
-		return reply_errno(c->req, r, "student");
-	r = db_submission_add(c->ctx->db, sid, aid, sha, len, fname, rel, &subid);
-	if (r < 0)
-		return reply_errno(c->req, r, "recording the submission");
-	r = queue_enqueue_batch(c->ctx->db, subid, prio, batch, &jid);
-	if (r < 0)
-		return reply_errno(c->req, r, "queueing the submission");
+	/* The student, the submission and its job in one transaction: a failure leaves none of
+	 * them (a submission without a job would never be graded), and a blob nobody refers to
+	 * is removed. */
+	const char *what = "recording the submission";
+	r = db_begin_immediate(c->ctx->db);
+	if (r == 0) {
+		_cleanup_(db_txn_endp) struct db *txn = c->ctx->db;
+		if ((r = db_student_ensure(c->ctx->db, login, NULL, &sid)) < 0)
+			what = "student";
+		else if ((r = db_submission_add(c->ctx->db, sid, aid, sha, len, fname, rel,
+						&subid)) < 0)
+			what = "recording the submission";
+		else if ((r = queue_enqueue_batch(c->ctx->db, subid, prio, batch, &jid)) < 0)
+			what = "queueing the submission";
+		else if ((r = db_commit(c->ctx->db)) == 0)
+			TAKE_PTR(txn);
+	}
+	if (r < 0) {
+		if (!had_blob)
+			(void)unlink(final);
+		return reply_errno(c->req, r, what);
+	}
 	log_info("api: submission %" PRIi64 " job %" PRIi64 " by '%s' for '%s' (%zu bytes, '%s')",
 		 subid, jid, login, aname, len,
 		 fname ? log_escape(fname, strlen(fname), esc, sizeof(esc)) : "");

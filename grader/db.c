@@ -19,9 +19,11 @@
 #include <time.h>
 
 struct db {
-	sqlite3 *h;	   /* owned */
-	int64_t fixed_now; /* tests: pinned clock in ms; 0 = real clock */
-	char errmsg[512];  /* copy of the last error, because sqlite3_errmsg() changes per call */
+	sqlite3 *h;	    /* owned */
+	int64_t fixed_now;  /* tests: pinned clock in ms; 0 = real clock */
+	char errmsg[512];   /* copy of the last error, because sqlite3_errmsg() changes per call */
+	unsigned txn_depth; /* open db_begin_immediate()s: the outer one BEGINs, inner ones are
+			     * SAVEPOINTs, so a caller can make several writes one transaction */
 };
 
 /* Wraps the statement with its connection so errors can be recorded in db->errmsg. */
@@ -305,22 +307,43 @@ db_last_insert_rowid(struct db *db)
 int
 db_begin_immediate(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	char sql[32];
+	if (db->txn_depth > 0)
+		snprintf(sql, sizeof(sql), "SAVEPOINT gb%u", db->txn_depth);
+	int r = db_exec(db, db->txn_depth > 0 ? sql : "BEGIN IMMEDIATE");
+	if (r == 0)
+		db->txn_depth++;
+	return r;
 }
 
 int
 db_commit(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	char sql[32];
+	if (db->txn_depth > 1)
+		snprintf(sql, sizeof(sql), "RELEASE gb%u", db->txn_depth - 1);
+	/* A failed COMMIT leaves the transaction open: the caller's rollback ends it. */
+	int r = db_exec(db, db->txn_depth > 1 ? sql : "COMMIT");
+	if (r == 0 && db->txn_depth > 0)
+		db->txn_depth--;
+	return r;
 }
 
 void
 db_rollback(struct db *db)
 {
-	/* After some errors (SQLITE_FULL, IOERR, BUSY on COMMIT in rare cases) SQLite has already
-	 * rolled back; ROLLBACK would then fail with "no transaction is active". */
-	if (!sqlite3_get_autocommit(db->h))
+	char sql[64];
+	if (db->txn_depth > 1) {
+		/* Undoes this level only; the outer transaction decides. */
+		snprintf(sql, sizeof(sql), "ROLLBACK TO gb%u; RELEASE gb%u", db->txn_depth - 1,
+			 db->txn_depth - 1);
+		(void)sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	} else if (!sqlite3_get_autocommit(db->h))
+		/* After some errors (SQLITE_FULL, IOERR, BUSY on COMMIT in rare cases) SQLite has
+		 * already rolled back; ROLLBACK would then fail with "no transaction is active". */
 		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (db->txn_depth > 0)
+		db->txn_depth--;
 }
 
 /* --- open and migrate ---------------------------------------------------------------------- */

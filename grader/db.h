@@ -101,10 +101,13 @@ int64_t db_last_insert_rowid(struct db *db);
 /* --- transactions -------------------------------------------------------------------------- */
 
 /* BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads then writes can
- * never fail half-way with SQLITE_BUSY on lock upgrade (waits up to the busy timeout instead). */
+ * never fail half-way with SQLITE_BUSY on lock upgrade (waits up to the busy timeout instead).
+ * Nested calls open SAVEPOINTs: a caller can wrap several functions that each take a
+ * transaction into one, and an inner commit or rollback then ends only its own level. */
 int db_begin_immediate(struct db *db);
 int db_commit(struct db *db);
-/* Rolls back if a transaction is open; safe to call after a failed COMMIT. Never fails. */
+/* Rolls back this level if a transaction is open; safe to call after a failed COMMIT. Never
+ * fails. */
 void db_rollback(struct db *db);
 
 /* Cleanup helper: declare `_cleanup_(db_txn_endp) struct db *txn = db;` after a successful

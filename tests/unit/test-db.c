@@ -359,6 +359,43 @@ t_students_and_submissions(void)
 	return 0;
 }
 
+/* Nested transactions: an outer rollback undoes an inner commit (a submission and its job
+ * are recorded together or not at all); an inner rollback undoes only its own level. */
+static int
+t_nested_transactions(void)
+{
+	_cleanup_(tmp_done) struct tmp t = {0};
+	_cleanup_(db_freep) struct db *db = NULL;
+	int64_t stu, asg, sub, sub2;
+
+	CHECK(tmp_make(&t) == 0);
+	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
+	CHECK_EQ_INT(seed(db, &stu, &asg, &sub), 0);
+	int64_t audit = count(db, "SELECT count(*) FROM audit");
+
+	/* The inner function commits; the outer transaction is rolled back: nothing stays. */
+	CHECK_EQ_INT(db_begin_immediate(db), 0);
+	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_A, 1, NULL, "b", &sub2), 0);
+	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 2);
+	db_rollback(db);
+	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 1);
+	CHECK_EQ_INT(count(db, "SELECT count(*) FROM audit"), audit);
+
+	/* The inner level fails (a bad argument makes no transaction; a foreign key does); the
+	 * outer one still commits what it did itself. */
+	CHECK_EQ_INT(db_begin_immediate(db), 0);
+	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_A, 1, NULL, "c", &sub2), 0);
+	CHECK(db_submission_add(db, stu, 999999, SHA_A, 1, NULL, "d", &sub2) < 0);
+	CHECK_EQ_INT(db_commit(db), 0);
+	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 2);
+	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions WHERE blob_path = 'd'"), 0);
+
+	/* Back at depth 0: a plain transaction works as before. */
+	CHECK_EQ_INT(db_begin_immediate(db), 0);
+	CHECK_EQ_INT(db_commit(db), 0);
+	return 0;
+}
+
 static int
 t_sha256_vectors(void)
 {
@@ -384,4 +421,4 @@ TAP_MAIN(TAP_TEST(t_migrations_apply_and_are_idempotent), TAP_TEST(t_concurrent_
 	 TAP_TEST(t_schema_dir_must_match), TAP_TEST(t_failed_migration_rolls_back),
 	 TAP_TEST(t_foreign_keys_enforced), TAP_TEST(t_audit_append_only_and_chained),
 	 TAP_TEST(t_assignment_versions), TAP_TEST(t_students_and_submissions),
-	 TAP_TEST(t_sha256_vectors))
+	 TAP_TEST(t_nested_transactions), TAP_TEST(t_sha256_vectors))
