@@ -821,8 +821,10 @@ h_assignment_add(struct call *c)
 			.points = a->tests[i].points,
 			.visibility = assignment_visibility_to_string(a->tests[i].visibility),
 		};
+	char by[96];
 	r = db_assignment_add(c->ctx->db, a->name, a->title, a->spec_json, final_rel,
-			      a->has_due ? a->due_ms : 0, defs, a->n_tests, &id, &version);
+			      a->has_due ? a->due_ms : 0, defs, a->n_tests,
+			      actor(c, by, sizeof(by)), &id, &version);
 	if (r < 0) {
 		(void)util_rm_rf(final_abs);
 		return reply_errno(c->req, r, "adding the assignment");
@@ -1010,13 +1012,14 @@ h_submission_add(struct call *c)
 	 * them (a submission without a job would never be graded), and a blob nobody refers to
 	 * is removed. */
 	const char *what = "recording the submission";
+	char by[96];
 	r = db_begin_immediate(c->ctx->db);
 	if (r == 0) {
 		_cleanup_(db_txn_endp) struct db *txn = c->ctx->db;
 		if ((r = db_student_ensure(c->ctx->db, login, NULL, &sid)) < 0)
 			what = "student";
 		else if ((r = db_submission_add(c->ctx->db, sid, aid, sha, len, fname, rel,
-						&subid)) < 0)
+						actor(c, by, sizeof(by)), &subid)) < 0)
 			what = "recording the submission";
 		else if ((r = queue_enqueue_batch(c->ctx->db, subid, prio, batch, &jid)) < 0)
 			what = "queueing the submission";

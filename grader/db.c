@@ -569,7 +569,7 @@ json_take_dump(json_t *o)
 int
 db_assignment_add(struct db *db, const char *name, const char *title, const char *spec_json,
 		  const char *tests_blob, int64_t due_at, const struct db_test_def *tests,
-		  size_t n_tests, int64_t *ret_id, int *ret_version)
+		  size_t n_tests, const char *by, int64_t *ret_id, int *ret_version)
 {
 	_cleanup_(db_stmt_freep) struct db_stmt *ins = NULL;
 	_cleanup_(db_stmt_freep) struct db_stmt *ins_test = NULL;
@@ -638,9 +638,11 @@ db_assignment_add(struct db *db, const char *name, const char *title, const char
 			return r;
 	}
 
-	detail = json_take_dump(json_pack("{s:s, s:i, s:I, s:s}", "name", name, "version", version,
-					  "assignment_id", (json_int_t)id, "tests_blob",
-					  tests_blob));
+	json_t *d = json_pack("{s:s, s:i, s:I, s:s}", "name", name, "version", version,
+			      "assignment_id", (json_int_t)id, "tests_blob", tests_blob);
+	if (d && by)
+		json_object_set_new(d, "by", json_string(by));
+	detail = json_take_dump(d);
 	if (!detail)
 		return -ENOMEM;
 	r = db_audit_append(db, "assignment_add", 0, 0, 0, detail);
@@ -727,7 +729,8 @@ is_sha256_hex(const char *s)
 
 int
 db_submission_add(struct db *db, int64_t student_id, int64_t assignment_id, const char *sha256,
-		  uint64_t size, const char *original_name, const char *blob_path, int64_t *ret_id)
+		  uint64_t size, const char *original_name, const char *blob_path, const char *by,
+		  int64_t *ret_id)
 {
 	_cleanup_(db_stmt_freep) struct db_stmt *s = NULL;
 	_cleanup_free_ char *detail = NULL;
@@ -759,9 +762,11 @@ db_submission_add(struct db *db, int64_t student_id, int64_t assignment_id, cons
 		return r;
 	id = db_last_insert_rowid(db);
 
-	detail = json_take_dump(json_pack("{s:s, s:I, s:I}", "sha256", sha256, "size",
-					  (json_int_t)size, "assignment_id",
-					  (json_int_t)assignment_id));
+	json_t *d = json_pack("{s:s, s:I, s:I}", "sha256", sha256, "size", (json_int_t)size,
+			      "assignment_id", (json_int_t)assignment_id);
+	if (d && by)
+		json_object_set_new(d, "by", json_string(by));
+	detail = json_take_dump(d);
 	if (!detail)
 		return -ENOMEM;
 	r = db_audit_append(db, "submission_add", id, 0, student_id, detail);

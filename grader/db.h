@@ -131,11 +131,12 @@ struct db_test_def {
 /* Adds a new version of assignment @name (1 for a new name, else latest + 1) with its tests in
  * one transaction, plus an audit row. @spec_json is the spec as loaded (stored verbatim),
  * @tests_blob the data-dir-relative path of its content-addressed copy, @due_at ms or 0.
+ * @by names who added it in the audit row ("staff@ADDR"; NULL: not recorded).
  * Returns 0 and sets *ret_id / *ret_version (either may be NULL), or -EINVAL (bad JSON, bad
  * visibility, negative points), -EEXIST (duplicate test name), -EBUSY, -EIO. */
 int db_assignment_add(struct db *db, const char *name, const char *title, const char *spec_json,
 		      const char *tests_blob, int64_t due_at, const struct db_test_def *tests,
-		      size_t n_tests, int64_t *ret_id, int *ret_version);
+		      size_t n_tests, const char *by, int64_t *ret_id, int *ret_version);
 
 /* Finds assignment @name at @version (0 = the latest). Returns 0 and sets *ret_id, or -ENOENT. */
 int db_assignment_find(struct db *db, const char *name, int version, int64_t *ret_id);
@@ -147,11 +148,12 @@ int db_student_find(struct db *db, const char *login, int64_t *ret_id);
 
 /* Records a stored submission plus an audit row. @sha256 is 64 lowercase hex digits of the
  * uploaded file, @blob_path its data-dir-relative content-addressed copy, @original_name the
- * uploaded name (may be NULL). Returns 0 and sets *ret_id, or -ENOENT (no such student or
- * assignment), -EINVAL (bad hash), -EBUSY, -EIO. */
+ * uploaded name (may be NULL), @by who uploaded it, for the audit row (NULL: not recorded).
+ * Returns 0 and sets *ret_id, or -ENOENT (no such student or assignment), -EINVAL (bad hash),
+ * -EBUSY, -EIO. */
 int db_submission_add(struct db *db, int64_t student_id, int64_t assignment_id, const char *sha256,
 		      uint64_t size, const char *original_name, const char *blob_path,
-		      int64_t *ret_id);
+		      const char *by, int64_t *ret_id);
 
 /* Creates a batch (kind "grade" or "regrade"; @assignment_id 0 = none; @created_by and @note
  * may be NULL). Returns 0 and sets *ret_id. */

@@ -15,7 +15,7 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
 command -v curl >/dev/null || skip_all "curl missing (make deps)"
 gb_works || skip_all "'gradebox run' does not work here"
 
-plan 29
+plan 31
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
 DB=$T/data/gradebox.db
@@ -107,6 +107,11 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 is "$state" "done" "job $job finished"
+# Who added the assignment and the submission (the staff token, from loopback).
+is "$(q "SELECT json_extract(detail, '\$.by') FROM audit WHERE kind = 'assignment_add'")" \
+	"staff@127.0.0.1" "the assignment_add row says who added it"
+is "$(q "SELECT json_extract(detail, '\$.by') FROM audit WHERE kind = 'submission_add' AND submission_id = ${sub:-0}")" \
+	"staff@127.0.0.1" "the submission_add row says who uploaded it"
 is "$(q "SELECT verdict FROM verdicts WHERE job_id = ${job:-0}")" "SV" "verdict SV"
 note "a sandbox process seen while the job ran: ${seen:-none (too fast to catch)}"
 

@@ -68,11 +68,11 @@ seed(struct db *db, int64_t *ret_student, int64_t *ret_assignment, int64_t *ret_
 	if (r < 0)
 		return r;
 	r = db_assignment_add(db, "hello", "Hello", "{\"name\":\"hello\"}", "blobs/ab/cdef", 0,
-			      tests, 2, ret_assignment, NULL);
+			      tests, 2, NULL, ret_assignment, NULL);
 	if (r < 0)
 		return r;
 	return db_submission_add(db, *ret_student, *ret_assignment, SHA_A, 123, "hello.tar.gz",
-				 "blobs/aa/aaaa", ret_submission);
+				 "blobs/aa/aaaa", "staff@192.0.2.1", ret_submission);
 }
 
 static int
@@ -241,7 +241,7 @@ t_foreign_keys_enforced(void)
 
 	CHECK(tmp_make(&t) == 0);
 	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
-	CHECK_EQ_INT(db_submission_add(db, 42, 43, SHA_A, 1, NULL, "b", &sub), -ENOENT);
+	CHECK_EQ_INT(db_submission_add(db, 42, 43, SHA_A, 1, NULL, "b", NULL, &sub), -ENOENT);
 	CHECK_EQ_INT(db_exec(db,
 			     "INSERT INTO tests (assignment_id, ordinal, name, points, visibility)"
 			     " VALUES (7, 0, 'x', 1, 'visible')"),
@@ -313,10 +313,11 @@ t_assignment_versions(void)
 
 	CHECK(tmp_make(&t) == 0);
 	CHECK_EQ_INT(db_open(t.db, test_schema_dir(), &db), 0);
-	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b1", 0, tests, 2, &id1, &v1), 0);
-	CHECK_EQ_INT(
-		db_assignment_add(db, "hw", "HW", "{}", "b2", 1700000000000, tests, 1, &id2, &v2),
-		0);
+	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b1", 0, tests, 2, NULL, &id1, &v1),
+		     0);
+	CHECK_EQ_INT(db_assignment_add(db, "hw", "HW", "{}", "b2", 1700000000000, tests, 1, NULL,
+				       &id2, &v2),
+		     0);
 	CHECK_EQ_INT(v1, 1);
 	CHECK_EQ_INT(v2, 2);
 	CHECK_EQ_INT(db_assignment_find(db, "hw", 0, &found), 0);
@@ -328,10 +329,11 @@ t_assignment_versions(void)
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM tests"), 3);
 
 	/* A duplicate test name rolls back the whole version. */
-	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b3", 0, dup, 2, NULL, NULL), -EEXIST);
-	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b3", 0, badvis, 1, NULL, NULL),
+	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b3", 0, dup, 2, NULL, NULL, NULL),
+		     -EEXIST);
+	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{}", "b3", 0, badvis, 1, NULL, NULL, NULL),
 		     -EINVAL);
-	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{bad", "b3", 0, tests, 1, NULL, NULL),
+	CHECK_EQ_INT(db_assignment_add(db, "hw", NULL, "{bad", "b3", 0, tests, 1, NULL, NULL, NULL),
 		     -EINVAL);
 	CHECK_EQ_INT(count(db, "SELECT max(version) FROM assignments"), 2);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM tests"), 3);
@@ -353,9 +355,18 @@ t_students_and_submissions(void)
 	CHECK_EQ_INT(db_student_find(db, "alice", &found), 0);
 	CHECK_EQ_INT(found, stu);
 	CHECK_EQ_INT(db_student_find(db, "bob", &found), -ENOENT);
-	CHECK_EQ_INT(db_submission_add(db, stu, asg, "ABC", 1, NULL, "b", &sub), -EINVAL);
-	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_68, 1, NULL, "b", &sub), -EINVAL);
+	CHECK_EQ_INT(db_submission_add(db, stu, asg, "ABC", 1, NULL, "b", NULL, &sub), -EINVAL);
+	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_68, 1, NULL, "b", NULL, &sub), -EINVAL);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 1);
+	/* Who uploaded it is in its audit row; the assignment's row has none (NULL given). */
+	char by[64];
+	CHECK(text1(db,
+		    "SELECT json_extract(detail, '$.by') FROM audit WHERE kind = 'submission_add'",
+		    by, sizeof(by)));
+	CHECK_STREQ(by, "staff@192.0.2.1");
+	CHECK_EQ_INT(count(db, "SELECT count(*) FROM audit WHERE kind = 'assignment_add'"
+			       " AND json_extract(detail, '$.by') IS NULL"),
+		     1);
 	return 0;
 }
 
@@ -375,7 +386,7 @@ t_nested_transactions(void)
 
 	/* The inner function commits; the outer transaction is rolled back: nothing stays. */
 	CHECK_EQ_INT(db_begin_immediate(db), 0);
-	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_A, 1, NULL, "b", &sub2), 0);
+	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_A, 1, NULL, "b", NULL, &sub2), 0);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 2);
 	db_rollback(db);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 1);
@@ -384,8 +395,8 @@ t_nested_transactions(void)
 	/* The inner level fails (a bad argument makes no transaction; a foreign key does); the
 	 * outer one still commits what it did itself. */
 	CHECK_EQ_INT(db_begin_immediate(db), 0);
-	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_A, 1, NULL, "c", &sub2), 0);
-	CHECK(db_submission_add(db, stu, 999999, SHA_A, 1, NULL, "d", &sub2) < 0);
+	CHECK_EQ_INT(db_submission_add(db, stu, asg, SHA_A, 1, NULL, "c", NULL, &sub2), 0);
+	CHECK(db_submission_add(db, stu, 999999, SHA_A, 1, NULL, "d", NULL, &sub2) < 0);
 	CHECK_EQ_INT(db_commit(db), 0);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions"), 2);
 	CHECK_EQ_INT(count(db, "SELECT count(*) FROM submissions WHERE blob_path = 'd'"), 0);

@@ -49,9 +49,9 @@ fx_make(struct fx *f)
 	if ((r = db_open(f->path, test_schema_dir(), &f->db)) < 0 ||
 	    (r = db_student_ensure(f->db, "alice", NULL, &f->student)) < 0 ||
 	    (r = db_assignment_add(f->db, "hw1", "Homework 1", "{\"name\":\"hw1\"}", "blobs/hw1", 0,
-				   tests, 3, &f->assignment, NULL)) < 0 ||
+				   tests, 3, NULL, &f->assignment, NULL)) < 0 ||
 	    (r = db_submission_add(f->db, f->student, f->assignment, SHA, 10, "a.tar", "blobs/s1",
-				   &f->submission)) < 0)
+				   NULL, &f->submission)) < 0)
 		return r;
 	return 0;
 }
@@ -528,8 +528,8 @@ t_status_results_export(void)
 	int64_t bob, sub2, batch;
 	size_t n = 0;
 	CHECK_EQ_INT(db_student_ensure(f.db, "bob", NULL, &bob), 0);
-	CHECK_EQ_INT(db_submission_add(f.db, bob, f.assignment, SHA, 1, NULL, "b", &sub2), 0);
-	CHECK_EQ_INT(db_submission_add(f.db, bob, f.assignment, SHA, 1, NULL, "c", &sub2), 0);
+	CHECK_EQ_INT(db_submission_add(f.db, bob, f.assignment, SHA, 1, NULL, "b", NULL, &sub2), 0);
+	CHECK_EQ_INT(db_submission_add(f.db, bob, f.assignment, SHA, 1, NULL, "c", NULL, &sub2), 0);
 	CHECK_EQ_INT(queue_regrade_assignment(f.db, f.assignment, 1, "staff", &batch, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(count(f.db, "SELECT count(*) FROM jobs WHERE batch_id IS NOT NULL AND state ="
