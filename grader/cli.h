@@ -24,7 +24,9 @@ const char *cli_policy_dir(char *buf, size_t size);
 void cli_print_result(FILE *f, const struct pipeline_result *r);
 
 /* Loads @assignment_dir, enters a private scratch tmpfs at @scratch and grades @tarball;
- * incident snapshots go to @evidence_dir (NULL: none).
+ * incident snapshots go to @evidence_dir (NULL: none); the phases reached are written to
+ * @progress_fd as they happen (-1: none; see pipeline_config).
  * Returns 0 with *ret filled (free with pipeline_result_clear()), or -errno with @err set. */
 int cli_grade_one(const char *assignment_dir, const char *tarball, const char *scratch,
-		  const char *evidence_dir, struct pipeline_result *ret, char *err, size_t errsize);
+		  const char *evidence_dir, int progress_fd, struct pipeline_result *ret, char *err,
+		  size_t errsize);

@@ -32,7 +32,8 @@ cli_print_result(FILE *f, const struct pipeline_result *r)
 
 int
 cli_grade_one(const char *assignment_dir, const char *tarball, const char *scratch,
-	      const char *evidence_dir, struct pipeline_result *ret, char *err, size_t errsize)
+	      const char *evidence_dir, int progress_fd, struct pipeline_result *ret, char *err,
+	      size_t errsize)
 {
 	_cleanup_(assignment_freep) struct assignment *a = NULL;
 	struct assignment_error ae = {0};
@@ -70,6 +71,7 @@ cli_grade_one(const char *assignment_dir, const char *tarball, const char *scrat
 		.max_archive_bytes = 64ULL << 20,
 		.max_entries = 10000,
 		.evidence_dir = evidence_dir,
+		.progress_fd = progress_fd,
 	};
 	return pipeline_grade(&cfg, a, tarball, ret);
 }
@@ -95,7 +97,7 @@ cmd_grade(int argc, char **argv)
 	}
 	(void)run_cleanup_stale(NULL, NULL);
 	snprintf(scratch, sizeof(scratch), "/run/gradebox/jobs/cli-%d", (int)getpid());
-	int r = cli_grade_one(argv[1], argv[2], scratch, "/run/gradebox/evidence", &res, err,
+	int r = cli_grade_one(argv[1], argv[2], scratch, "/run/gradebox/evidence", -1, &res, err,
 			      sizeof(err));
 	if (r < 0) {
 		log_error("grade: %s", err);

@@ -551,6 +551,18 @@ step_test(struct job *j, size_t i, struct pipeline_test *pt)
 	pt->output_tail = read_tail(outp, PIPELINE_OUTPUT_CAP);
 }
 
+/* Tells whoever waits for the job that it reached @phase. Best effort: the result carries
+ * the same times, and a full pipe must not stop the grading. */
+static void
+progress(const struct pipeline_config *cfg, const char *phase)
+{
+	char line[32];
+	if (cfg->progress_fd <= 0)
+		return; /* 0 too: a config that did not set it must not write to stdin */
+	int n = snprintf(line, sizeof(line), "phase %s\n", phase);
+	(void)util_write_all(cfg->progress_fd, line, (size_t)n);
+}
+
 int
 pipeline_grade(const struct pipeline_config *cfg, const struct assignment *a, const char *tarball,
 	       struct pipeline_result *res)
@@ -584,11 +596,14 @@ pipeline_grade(const struct pipeline_config *cfg, const struct assignment *a, co
 
 	v = step_unpack(&j, tarball, res);
 	res->unpacked_ms = now_ms();
+	progress(cfg, "unpacked");
 	if (v == VERDICT_AC)
 		v = check_expected_files(&j, res);
-	if (v == VERDICT_AC)
+	if (v == VERDICT_AC) {
 		v = step_build(&j, res);
-	res->built_ms = now_ms();
+		res->built_ms = now_ms();
+		progress(cfg, "built");
+	}
 	if (v != VERDICT_AC) {
 		res->verdict = v;
 		goto out;

@@ -21,6 +21,9 @@ struct pipeline_config {
 	uint64_t max_archive_bytes; /* decompressed total, unpack limit */
 	uint64_t max_entries;
 	const char *evidence_dir; /* where incident snapshots go; NULL: none */
+	int progress_fd;	  /* <= 0: none. Else "phase unpacked\n" and "phase built\n" are
+				   * written here as those steps end (the server records them
+				   * live; the result JSON follows on the same pipe) */
 };
 
 /* An incident snapshot taken when a step was killed for a security violation. */

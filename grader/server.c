@@ -54,6 +54,7 @@ struct slot {
 	struct event *ev_out; /* owned */
 	struct evbuffer *buf; /* owned: the result JSON as it arrives */
 	bool exited, eof;
+	bool result_started; /* past the "phase" lines: the rest is the result */
 	int wait_status;
 	uint64_t started_ns;
 	uint64_t last_heartbeat_ns;
@@ -117,12 +118,44 @@ ensure_token(struct server *s)
 
 static void slot_finish(struct slot *sl);
 
+/* The worker's "phase NAME" lines, which come before its result (a JSON object): each is
+ * recorded as it arrives, so a job's status shows how far it got while it runs. */
+static void
+take_progress(struct slot *sl)
+{
+	while (!sl->result_started && evbuffer_get_length(sl->buf) > 0) {
+		char first;
+		if (evbuffer_copyout(sl->buf, &first, 1) != 1 || first != 'p') {
+			sl->result_started = true;
+			return;
+		}
+		size_t n = 0;
+		char *line = evbuffer_readln(sl->buf, &n, EVBUFFER_EOL_LF);
+		if (!line) {
+			if (evbuffer_get_length(sl->buf) > 64)
+				sl->result_started = true; /* no line of ours is that long */
+			return;
+		}
+		enum queue_phase ph = strcmp(line, "phase unpacked") == 0 ? QUEUE_PHASE_UNPACKED
+				      : strcmp(line, "phase built") == 0  ? QUEUE_PHASE_BUILT
+									  : _QUEUE_PHASE_INVALID;
+		if (ph != _QUEUE_PHASE_INVALID)
+			(void)queue_mark_phase(sl->srv->db, &sl->job, ph); /* -ESTALE: cancelled */
+		else
+			log_warning("job %" PRIi64 ": unknown progress line from the worker: %.40s",
+				    sl->job.id, line);
+		free(line);
+	}
+}
+
 static void
 on_worker_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct slot *sl = arg;
 	(void)what;
 	int n = evbuffer_read(sl->buf, fd, 65536);
+	if (n > 0)
+		take_progress(sl);
 	/* A spurious wakeup is not the end of the result. */
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -299,8 +332,7 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 		.events = ev,
 		.n_events = n_ev,
 	};
-	(void)queue_mark_phase(s->db, &sl->job, QUEUE_PHASE_UNPACKED);
-	(void)queue_mark_phase(s->db, &sl->job, QUEUE_PHASE_BUILT);
+	/* The phases were recorded as the worker reported them (take_progress()). */
 	r = queue_complete(s->db, &sl->job, &o);
 	if (r == -ESTALE)
 		log_notice("job %" PRIi64 ": lease lost (cancelled or re-claimed), result dropped",

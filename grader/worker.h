@@ -16,7 +16,8 @@ struct worker_job {
 };
 
 /* The worker's side: `gradebox-grader worker JOB_ID ATTEMPT ASSIGNMENT_DIR TARBALL SCRATCH
- * EVIDENCE SERVER_PID`, the result as JSON on fd 3. */
+ * EVIDENCE SERVER_PID`; on fd 3 "phase unpacked" and "phase built" lines as the job reaches
+ * them, then the result as JSON. */
 int cmd_worker(int argc, char **argv);
 
 /* Starts workers on a thread of its own. posix_spawn() suspends its caller until the child

@@ -166,6 +166,11 @@ done
 like "$state" '^(done|failed)$' "the job finishes (state '$state')"
 is "$(jv 'j["student"]')" alice "job status names the student"
 is "$(jv 'j["submission_id"]')" "$SUB" "job status names the submission"
+# Each phase is stamped when the worker reaches it, not all at the end: building (gcc) and
+# testing take time between them.
+is "$(jv 'j["started_at"] <= j["unpacked_at"] < j["built_at"] < j["finished_at"]')" True \
+	"phases stamped as reached: started <= unpacked < built < finished" ||
+	diag "$(jv '[j[k] for k in ("started_at", "unpacked_at", "built_at", "finished_at")]')"
 
 staff GET "/submissions/$SUB"
 is "$CODE" 200 "GET /api/submissions/ID"
