@@ -115,10 +115,19 @@ is_status OK "--disk 32M: not the pool's shape, built cold and run"
 is "$(json_field "$GB_JSON" pool)" false "--disk 32M was not served by the pool"
 
 # ---- the client goes away: its run ends ------------------------------------------------------
-"$GB_RUN_BIN" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 60 \
-	>/dev/null 2>&1 </dev/null &
-client=$!
-bg_track "$client"
+# In a subshell that outlives it, with its stderr closed: bash reports a child killed by a
+# signal ("Killed"), and here that is the point.
+("$GB_RUN_BIN" run --quiet --wall-time 60 --bind-ro "$PROBES:/probes" -- /probes/sleeper 60 \
+	</dev/null; true) >/dev/null 2>&1 &
+sub=$!
+bg_track "$sub"
+client=
+for _ in $(seq 100); do
+	client=$(pgrep -P "$sub" | head -n 1)
+	[ -n "$client" ] && break
+	sleep 0.02
+done
+bg_track "${client:-$sub}"
 seen=
 for _ in $(seq 100); do
 	seen=$(busy_procs | awk '$4 == "sleeper"')
@@ -126,8 +135,8 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 ok "a warm run of sleeper 60 started" test -n "$seen"
-kill -9 "$client"
-wait "$client" 2>/dev/null || true
+kill -9 "${client:-$sub}"
+wait "$sub" 2>/dev/null || true
 is "$(wait_gone busy_procs)" "" "killing the client (SIGKILL) killed its sandbox"
 
 # ---- a worker killed with SIGKILL is replaced ------------------------------------------------
