@@ -898,10 +898,12 @@ upload_type_ok(const char *type)
 }
 
 /* Stores @data as blobs/<sha256>: written to a temp name with O_EXCL, fsynced, renamed, so a
- * reader never sees a partial blob and an identical upload is just stored again. */
+ * reader never sees a partial blob and an identical upload is just stored again. *ret_path is
+ * the blob's full path; *ret_new says whether no identical upload had stored it before (so
+ * that a failure after this one may remove it). */
 static int
 store_blob(const char *data_dir, const void *data, size_t len, const char *sha, char *ret_rel,
-	   size_t size)
+	   size_t size, char ret_path[PATH_MAX], bool *ret_new)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], rnd[17];
 	_cleanup_close_ int fd = -1;
@@ -923,6 +925,7 @@ store_blob(const char *data_dir, const void *data, size_t len, const char *sha, 
 	r = util_write_all(fd, data, len);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
+	bool existed = r >= 0 && access(final, F_OK) == 0;
 	if (r >= 0 && rename(tmp, final) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -930,6 +933,8 @@ store_blob(const char *data_dir, const void *data, size_t len, const char *sha, 
 		return r;
 	}
 	snprintf(ret_rel, size, "blobs/%s", sha);
+	memcpy(ret_path, final, PATH_MAX);
+	*ret_new = !existed;
 	return 0;
 }
 
@@ -1001,11 +1006,9 @@ h_submission_add(struct call *c)
 	}
 
 	db_sha256_hex(b, len, sha);
-	/* Content-addressed: an identical earlier upload owns the blob already. */
-	char final[PATH_MAX + 80];
-	snprintf(final, sizeof(final), "%s/blobs/%s", c->ctx->data_dir, sha);
-	bool had_blob = access(final, F_OK) == 0;
-	r = store_blob(c->ctx->data_dir, b, len, sha, rel, sizeof(rel));
+	char blob[PATH_MAX];
+	bool new_blob = false;
+	r = store_blob(c->ctx->data_dir, b, len, sha, rel, sizeof(rel), blob, &new_blob);
 	if (r < 0)
 		return reply_errno(c->req, r, "storing the submission");
 	/* The student, the submission and its job in one transaction: a failure leaves none of
@@ -1027,8 +1030,8 @@ h_submission_add(struct call *c)
 			TAKE_PTR(txn);
 	}
 	if (r < 0) {
-		if (!had_blob)
-			(void)unlink(final);
+		if (new_blob) /* else an identical earlier upload owns it */
+			(void)unlink(blob);
 		return reply_errno(c->req, r, what);
 	}
 	log_info("api: submission %" PRIi64 " job %" PRIi64 " by '%s' for '%s' (%zu bytes, '%s')",

@@ -689,15 +689,10 @@ cmd_run(int argc, char **argv)
 	}
 	if (results) {
 		/* One object for one run (the contract scripts use); an array for --repeat. */
-		json_t *doc = repeat > 1 ? json_incref(results) : json_array_get(results, 0);
-		if (doc) {
-			if (repeat == 1)
-				json_incref(doc);
-			if (json_dump_file(doc, result_path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
-				log_error("--result: cannot write '%s'", result_path);
-				rc = 2;
-			}
-			json_decref(doc);
+		json_t *doc = repeat > 1 ? results : json_array_get(results, 0); /* borrowed */
+		if (doc && json_dump_file(doc, result_path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+			log_error("--result: cannot write '%s'", result_path);
+			rc = 2;
 		}
 		json_decref(results);
 	}

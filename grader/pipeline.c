@@ -551,8 +551,8 @@ step_test(struct job *j, size_t i, struct pipeline_test *pt)
 	pt->output_tail = read_tail(outp, PIPELINE_OUTPUT_CAP);
 }
 
-/* Tells whoever waits for the job that it reached @phase. Best effort: the result carries
- * the same times, and a full pipe must not stop the grading. */
+/* Tells whoever waits for the job that it reached @phase. Best effort: a lost line only
+ * leaves that phase unstamped, which must not stop the grading. */
 static void
 progress(const struct pipeline_config *cfg, const char *phase)
 {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* `gradebox serve`: one libevent loop, N grading slots, a SQLite queue. The loop never blocks
- * on a child: each claimed job runs in a worker process (worker.c; the pipeline blocks
- * there), started by the spawner thread, whose pidfd and result pipe are events here. Leases make kill -9 safe: a job claimed by a dead
- * server is claimable again once its lease expires, and queue_complete() refuses a stale
- * lease, so a job's results are recorded exactly once. */
+ * on a child: each claimed job runs in a worker process (worker.c; the pipeline blocks there)
+ * started by the spawner thread, and the worker's pidfd and result pipe are events here.
+ * Leases make kill -9 safe: a job claimed by a dead server is claimable again once its lease
+ * expires, and queue_complete() refuses a stale lease, so a job's results are recorded
+ * exactly once. */
 #include "api.h"
 #include "cli.h"
 #include "db.h"
@@ -22,20 +23,11 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
-#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 #define TICK_MS 250
 
@@ -456,7 +448,6 @@ start_failed(struct server *s, struct slot *sl, int error)
 {
 	bool requeued = false;
 	char why[128];
-	(void)s;
 	snprintf(why, sizeof(why), "cannot start a grading worker: %s", strerror(-error));
 	log_error("job %" PRIi64 ": %s", sl->job.id, why);
 	(void)queue_fail(s->db, &sl->job, why, false, &requeued);
@@ -486,7 +477,7 @@ on_spawned(evutil_socket_t fd, short what, void *arg)
 		sl->ev_pid =
 			event_new(s->base, sl->pidfd, EV_READ | EV_PERSIST, on_worker_exit, sl);
 		if (!sl->ev_pid) {
-			sl->kill_pending = true; /* no way to see it end: stop it, retry the job */
+			/* No way to see it end: stop it, retry the job. */
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, NULL, 0);
 			start_failed(s, sl, -ENOMEM);
