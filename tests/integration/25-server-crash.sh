@@ -12,7 +12,7 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
 command -v curl >/dev/null || skip_all "curl missing (make deps)"
 gb_works || skip_all "'gradebox run' does not work here"
 
-plan 15
+plan 17
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
 DB=$T/data/gradebox.db
@@ -76,18 +76,24 @@ descendants() {
 		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q];
 		      if (q == root && p != root) print p } }'
 }
-# A grading worker is a fresh process, not a fork of the server: the staff token the server
-# holds in memory is not in the worker's. The server is the control (the scan finds it there).
+# A grading worker is a fresh process, not a fork of the server: neither the staff token the
+# server holds in memory nor its database files are in the worker. The server is the control.
 TOKEN=$(cat "$T/data/token")
+dbfds() { find "/proc/$1/fd" -lname '*gradebox.db*' 2>/dev/null | wc -l | tr -d ' '; }
 is "$("$PY" "$ROOT/tests/memscan.py" "$SRV" "$TOKEN")" found "control: the server's memory holds the staff token"
-wmem=gone
+cmp_ok "$(dbfds "$SRV")" ">" 0 "control: the server has the database open"
+wmem=gone wdb=
 for _ in $(seq 50); do
 	w=$(ps -e -o pid=,ppid=,comm= | awk -v s="$SRV" '$2 == s && $3 == "gradebox-worker" { print $1; exit }')
-	[ -n "$w" ] && wmem=$("$PY" "$ROOT/tests/memscan.py" "$w" "$TOKEN")
+	if [ -n "$w" ]; then
+		wdb=$(dbfds "$w")
+		wmem=$("$PY" "$ROOT/tests/memscan.py" "$w" "$TOKEN")
+	fi
 	[ "$wmem" != gone ] && break
 	sleep 0.05
 done
 is "$wmem" absent "a running grading worker's memory does not hold it"
+is "$wdb" 0 "nor has it the database open"
 tree=$(descendants "$SRV" | sort -n | tr '\n' ' ')
 kill -9 "$SRV"
 wait "$SRV" 2>/dev/null || true
