@@ -53,8 +53,10 @@ cmd_worker(int argc, char **argv)
 	 * sandboxes die with it in turn (their init's PDEATHSIG). The server may have died
 	 * before this line: then the parent is no longer the server. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != (pid_t)strtol(argv[7], NULL, 10))
+	if (getppid() != (pid_t)strtol(argv[7], NULL, 10)) {
+		log_error("worker: job %s: the server (pid %s) is gone; not grading", job, argv[7]);
 		return 3;
+	}
 	(void)prctl(PR_SET_NAME, "gradebox-worker");
 	/* Grading yields to the event loop: status queries stay fast while every core compiles.
 	 * All workers get the same niceness, so tests still compete fairly with each other.
