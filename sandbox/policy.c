@@ -1273,23 +1273,6 @@ policy_compile_bpf(const struct policy *p, struct policy_bpf *ret)
 	return r;
 }
 
-int
-policy_bpf_from_bytes(const void *data, size_t len, struct policy_bpf *ret)
-{
-	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
-	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return -EINVAL;
-	void *insns = malloc(len);
-	if (!insns)
-		return -ENOMEM;
-	memcpy(insns, data, len);
-	*ret = (struct policy_bpf){.insns = insns, .len = len / sizeof(struct sock_filter)};
-	return 0;
-}
-
-void
-policy_bpf_clear(struct policy_bpf *b)
-{
-	free(b->insns);
-	*b = (struct policy_bpf){0};
-}
+/* bpf.h's constants are the kernel's, spelled without its headers for the front door. */
+_Static_assert(sizeof(struct sock_filter) == POLICY_BPF_INSN_SIZE, "struct sock_filter");
+_Static_assert(BPF_MAXINSNS == POLICY_BPF_MAX_INSNS, "BPF_MAXINSNS");

@@ -4,6 +4,8 @@
  * here (see filter.h for loading). Fuzzed by tests/fuzz/fuzz-policy.c. */
 #pragma once
 
+#include "bpf.h"
+
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,18 +95,6 @@ int policy_filter_eval(scmp_filter_ctx ctx, const struct policy_call *calls, siz
  * -errno. */
 int policy_forbid_exec_now(void);
 
-/* A compiled filter as the kernel takes it (seccomp(2), struct sock_fprog). */
-struct policy_bpf {
-	void *insns; /* owned: struct sock_filter[len] */
-	size_t len;  /* instructions, at most 4096 */
-};
-
 /* Compiles @p (policy_compile()) and exports the BPF program into *ret (free with
- * policy_bpf_clear()). Returns 0 or -errno. */
+ * policy_bpf_clear(), bpf.h). Returns 0 or -errno. */
 int policy_compile_bpf(const struct policy *p, struct policy_bpf *ret);
-
-/* Takes a program read back from a cache: @len bytes at @data, which must be a whole number of
- * instructions, at most 4096. Copies it into *ret. Returns 0 or -EINVAL. */
-int policy_bpf_from_bytes(const void *data, size_t len, struct policy_bpf *ret);
-
-void policy_bpf_clear(struct policy_bpf *b);

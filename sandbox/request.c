@@ -7,7 +7,7 @@
  * ends. */
 #include "run.h"
 
-#include "policy.h"
+#include "bpf.h"
 #include "util.h"
 
 #include <string.h>
