@@ -54,7 +54,8 @@ fi
 # fails to exec. The copy finds the policies through GRADEBOX_POLICY_DIR.
 if [ $gb_ok = 1 ]; then
 	export GRADEBOX_POLICY_DIR=${GRADEBOX_POLICY_DIR:-$ROOT/policies}
-	cp "$GB" "$OUT/gradebox" || gb_ok=0
+	# The front door execs its siblings (the runner for cold runs and the pool): copy them too.
+	cp "$GB" "$OUT/gradebox" && cp "$(dirname "$GB")/gradebox-run" "$OUT/gradebox-run" || gb_ok=0
 	GB=$OUT/gradebox
 fi
 if [ $gb_ok = 1 ] && ! "$GB" run -- /bin/true </dev/null >"$OUT/gbcheck.log" 2>&1; then

@@ -12,6 +12,8 @@
  * one message: the result, or an error (-EXDEV: run it cold, this pool's boxes have another
  * shape). A client that goes away cancels its run (the connection is the run's cancel_fd). */
 #include "pool.h"
+#include "pool_wire.h"
+#include "run_json.h"
 
 #include "cli.h"
 #include "log.h"
@@ -32,133 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define POOL_MAGIC   0x6c706267u /* "gbpl" */
-#define POOL_VERSION 1u
-#define MAX_WORKERS  64
-
-enum {
-	HAS_STDIN = 1 << 0,
-	HAS_STDOUT = 1 << 1,
-	HAS_STDERR = 1 << 2,
-};
-
-struct pool_hello {
-	uint32_t magic, version;
-	uint32_t result_size; /* sizeof(struct run_result): both ends are one build */
-	uint32_t flags;
-	uint32_t shape_len; /* bytes of shape text that follow: see shape_text() */
-	uint32_t reserved;
-};
-
-#define SHAPE_MAX 32768
-
-/* What a box is built from, as text both ends compare: the disk size and the read-only binds.
- * A run whose shape differs from the pool's is refused (-EXDEV) and runs cold. */
-static int
-shape_text(const struct run_config *c, char *buf, size_t size)
-{
-	size_t off = 0;
-	int n = snprintf(buf, size, "disk=%llu\n", (unsigned long long)c->disk_bytes);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	off = (size_t)n;
-	for (size_t i = 0; i < c->n_binds; i++) {
-		n = snprintf(buf + off, size - off, "bind=%s:%s\n", c->binds[i].src,
-			     c->binds[i].dst);
-		if (n < 0 || (size_t)n >= size - off)
-			return -ENAMETOOLONG;
-		off += (size_t)n;
-	}
-	return (int)off;
-}
-
-struct pool_reply {
-	uint32_t magic, version;
-	int32_t err; /* 0: result is valid; -errno: refused (result.message says why) */
-	uint32_t result_size;
-	struct run_result result;
-};
-
-static const char *
-socket_path_or_default(const char *p)
-{
-	const char *e = getenv("GRADEBOX_POOL_SOCKET");
-	return p ? p : e && *e ? e : POOL_SOCKET;
-}
-
-static int
-sockaddr_for(const char *path, struct sockaddr_un *sa)
-{
-	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa->sun_path, path);
-	return 0;
-}
-
-/* ---- client ---- */
-
-int
-pool_run(const char *socket_path, const struct run_config *c, struct run_result *ret)
-{
-	struct sockaddr_un sa;
-	const char *path = socket_path_or_default(socket_path);
-	int r;
-
-	if (!c->bpf)
-		return -EINVAL;
-	if ((r = sockaddr_for(path, &sa)) < 0)
-		return r;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-
-	_cleanup_close_ int req = -1;
-	r = run_request_pack(c, c->bpf, &req);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *msg = malloc(sizeof(struct pool_hello) + SHAPE_MAX);
-	if (!msg)
-		return -ENOMEM;
-	int shape_len = shape_text(c, msg + sizeof(struct pool_hello), SHAPE_MAX);
-	if (shape_len < 0)
-		return -ENOENT; /* too many binds to describe: not for the pool */
-	struct pool_hello h = {.magic = POOL_MAGIC,
-			       .version = POOL_VERSION,
-			       .result_size = sizeof(struct run_result),
-			       .shape_len = (uint32_t)shape_len};
-	int fds[4], n = 0;
-	fds[n++] = req;
-	if (c->stdin_fd >= 0)
-		h.flags |= HAS_STDIN, fds[n++] = c->stdin_fd;
-	if (c->stdout_fd >= 0)
-		h.flags |= HAS_STDOUT, fds[n++] = c->stdout_fd;
-	if (c->stderr_fd >= 0)
-		h.flags |= HAS_STDERR, fds[n++] = c->stderr_fd;
-	memcpy(msg, &h, sizeof(h));
-	r = util_send_fds(fd, msg, sizeof(h) + (size_t)shape_len, fds, (size_t)n);
-	if (r < 0)
-		return r;
-
-	_cleanup_free_ struct pool_reply *rep = malloc(sizeof(*rep));
-	if (!rep)
-		return -ENOMEM;
-	ssize_t k;
-	do
-		k = recv(fd, rep, sizeof(*rep), 0);
-	while (k < 0 && errno == EINTR);
-	if (k < 0)
-		return -errno;
-	if ((size_t)k != sizeof(*rep) || rep->magic != POOL_MAGIC || rep->version != POOL_VERSION ||
-	    rep->result_size != sizeof(struct run_result))
-		return k == 0 ? -ECONNRESET : -EPROTO;
-	*ret = rep->result;
-	if (rep->err == -EXDEV)
-		return -EXDEV;
-	return rep->err < 0 ? 1 : 0;
-}
+#define MAX_WORKERS 64
 
 /* ---- worker ---- */
 
@@ -172,7 +48,7 @@ on_stop(int sig)
 }
 
 static void
-reply(int conn, int err, const struct run_result *res, const char *why)
+reply(int conn, int err, const struct run_result *res, int result_err, const char *why)
 {
 	_cleanup_free_ struct pool_reply *rep = calloc(1, sizeof(*rep));
 	if (!rep)
@@ -181,6 +57,7 @@ reply(int conn, int err, const struct run_result *res, const char *why)
 	rep->version = POOL_VERSION;
 	rep->err = err;
 	rep->result_size = sizeof(struct run_result);
+	rep->result_err = result_err;
 	if (res)
 		rep->result = *res;
 	if (why)
@@ -237,12 +114,12 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 
 	struct pollfd pf = {.fd = conn, .events = POLLIN};
 	if (poll(&pf, 1, 5000) <= 0) {
-		reply(conn, -ETIMEDOUT, NULL, "no request within 5 s");
+		reply(conn, -ETIMEDOUT, NULL, 0, "no request within 5 s");
 		return false;
 	}
 	_cleanup_free_ char *msg = malloc(sizeof(h) + SHAPE_MAX + 1);
 	if (!msg) {
-		reply(conn, -ENOMEM, NULL, "out of memory");
+		reply(conn, -ENOMEM, NULL, 0, "out of memory");
 		return false;
 	}
 	/* Read the request even from a peer about to be refused: a connection closed with its
@@ -257,16 +134,16 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
-		reply(conn, -EPERM, NULL, "only root may use the pool");
+		reply(conn, -EPERM, NULL, 0, "only root may use the pool");
 		return false;
 	}
 	memset(&h, 0, sizeof(h));
 	if (k >= (ssize_t)sizeof(h))
 		memcpy(&h, msg, sizeof(h));
-	size_t want =
-		1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) + !!(h.flags & HAS_STDERR);
+	size_t want = 1 + !!(h.flags & HAS_STDIN) + !!(h.flags & HAS_STDOUT) +
+		      !!(h.flags & HAS_STDERR) + !!(h.flags & HAS_RESULT);
 	static char mine[SHAPE_MAX]; /* one worker, one client at a time */
-	int mine_len = shape_text(shape, mine, sizeof(mine));
+	int mine_len = pool_shape_text(shape, mine, sizeof(mine));
 	if (k < (ssize_t)sizeof(h) || h.magic != POOL_MAGIC)
 		err = -EBADMSG, why = "malformed pool request";
 	else if (h.version != POOL_VERSION || h.result_size != sizeof(struct run_result))
@@ -291,6 +168,7 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		c.stdin_fd = (h.flags & HAS_STDIN) ? fds[i++] : -1;
 		c.stdout_fd = (h.flags & HAS_STDOUT) ? fds[i++] : -1;
 		c.stderr_fd = (h.flags & HAS_STDERR) ? fds[i++] : -1;
+		int result_fd = (h.flags & HAS_RESULT) ? fds[i++] : -1;
 		c.cancel_fd = conn;
 		struct run_result res;
 		used = true;
@@ -304,13 +182,22 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 			snprintf(why_buf, sizeof(why_buf), "the pool could not run the request: %s",
 				 strerror(-err));
 			why = why_buf;
-		} else
-			reply(conn, 0, &res, NULL);
+		} else {
+			/* Written before the reply: the client exits on it, and the file must be
+			 * complete by then. */
+			int rerr = 0;
+			if (result_fd >= 0) {
+				json_t *j = run_result_json(&res, true);
+				rerr = j ? run_json_dump(j, NULL, result_fd) : -ENOMEM;
+				json_decref(j);
+			}
+			reply(conn, 0, &res, rerr, NULL);
+		}
 		/* Tearing down and rebuilding may go anywhere. */
 		follow_cpu(run_box_init_pid(box), -1);
 	}
 	if (err)
-		reply(conn, err, NULL, why);
+		reply(conn, err, NULL, 0, why);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	return used;
@@ -485,8 +372,8 @@ cmd_pool(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		return log_error("pool: must run as root"), 2;
-	path = socket_path_or_default(path);
-	if ((r = sockaddr_for(path, &sa)) < 0)
+	path = pool_socket_path(path);
+	if ((r = pool_sockaddr(path, &sa)) < 0)
 		return log_error("pool: socket path too long: %s", path), 2;
 
 	char dir[sizeof(sa.sun_path)];

@@ -66,7 +66,7 @@ ssize_t util_read_full(int fd, void *buf, size_t len);
 
 /* One message on a SOCK_SEQPACKET (or datagram) socket with up to UTIL_MAX_FDS fds riding
  * along (SCM_RIGHTS). Returns 0 or -errno. */
-#define UTIL_MAX_FDS 4
+#define UTIL_MAX_FDS 5 /* the pool's request: the run, stdin, stdout, stderr, the result file */
 int util_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
 
 /* Receives one message of at most @size bytes and up to UTIL_MAX_FDS fds (close-on-exec) into

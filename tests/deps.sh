@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libseccomp-dev libcap-dev libevent-dev libsqlite3-dev
       libarchive-dev libjansson-dev nettle-dev sqlite3 bubblewrap hyperfine wrk time util-linux
-      libtest-harness-perl python3 clang clang-format curl bc)
+      libtest-harness-perl python3 clang clang-format curl bc musl-tools strace)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

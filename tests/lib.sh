@@ -307,7 +307,11 @@ gb_snapshot() {
 	mkdir -p "$T/bin"
 	export GRADEBOX_POLICY_DIR=${GRADEBOX_POLICY_DIR:-$ROOT/policies}
 	for _ in 1 2 3; do
-		if cp "$GB" "$T/bin/gradebox.new" 2>/dev/null && mv "$T/bin/gradebox.new" "$T/bin/gradebox"; then
+		# The front door execs its sibling runner (cold runs, the pool): both are copied.
+		if cp "$(dirname "$GB")/gradebox-run" "$T/bin/gradebox-run.new" 2>/dev/null &&
+			cp "$GB" "$T/bin/gradebox.new" 2>/dev/null &&
+			mv "$T/bin/gradebox-run.new" "$T/bin/gradebox-run" &&
+			mv "$T/bin/gradebox.new" "$T/bin/gradebox"; then
 			GB_RUN_BIN=$T/bin/gradebox
 			gb_works && return 0
 		fi

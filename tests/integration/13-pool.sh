@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 27
+plan 34
 
 SOCK=$T/pool.sock
 POOL=
@@ -113,6 +113,29 @@ like "$(cat "$T/pool2.log")" 'another pool already listens' "and says why"
 gb_run --disk 32M -- /probes/selfinfo
 is_status OK "--disk 32M: not the pool's shape, built cold and run"
 is "$(json_field "$GB_JSON" pool)" false "--disk 32M was not served by the pool"
+
+# ---- the front door: who runs what ----------------------------------------------------------
+# `gradebox` serves a run the pool can take itself; anything else is the full runner
+# (gradebox-run), exec'ed. strace lists the execve calls of the client process.
+execs() { grep -c 'execve(' "$1" || true; }
+strace -f -qq -e trace=execve -o "$T/front.trace" "$GB_RUN_BIN" run --result "$T/front.json" \
+	--timing --bind-ro "$PROBES:/probes" -- /probes/selfinfo >/dev/null 2>"$T/front.log" || true
+is "$(execs "$T/front.trace")" 1 "a warm run with --result and --timing: the front door serves it, no other binary started" ||
+	diag "$(cat "$T/front.trace")"
+is "$(json_field "$T/front.json" status)/$(json_field "$T/front.json" pool)" OK/true \
+	"the pool wrote its result file: OK, pool true"
+like "$(cat "$T/front.log")" 'timing: a warm sandbox from the pool' "and --timing printed the pool's steps"
+strace -f -qq -e trace=execve -o "$T/cold.trace" "$GB_RUN_BIN" run --quiet --result "$T/cold.json" \
+	--disk 32M -- /bin/true >/dev/null 2>&1 || true
+like "$(cat "$T/cold.trace")" 'gradebox-run", \["[^"]*", "run", "--cold", "--quiet"' \
+	"a shape the pool lacks: the runner builds it, told --cold so as not to ask again"
+is "$(json_field "$T/cold.json" status)/$(json_field "$T/cold.json" pool)" OK/false "and ran it cold"
+rc=0
+GRADEBOX_POOL_SOCKET=$T/nopool.sock "$GB_RUN_BIN" run --quiet -- /bin/true >/dev/null 2>&1 || rc=$?
+is "$rc" 0 "no pool listening: the run is built cold and succeeds"
+rc=0
+"$GB_RUN_BIN" run --quiet --memory 1X -- /bin/true >/dev/null 2>"$T/bad.log" || rc=$?
+is "$rc/$(grep -c 'invalid size' "$T/bad.log")" 2/1 "a bad option: exit 2, said once (by the front door)"
 
 # ---- the client goes away: its run ends ------------------------------------------------------
 # In a subshell that outlives it, with its stderr closed: bash reports a child killed by a

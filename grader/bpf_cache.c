@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* The compiled-filter cache (see bpf_cache.h). */
+#include "bpf_cache.h"
+
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void
+fnv(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 1099511628211ULL;
+	}
+}
+
+/* Hashes the identity of a struct stat's fields one by one: the struct's layout (and its
+ * padding) differs between libcs, and the front door is built against musl. */
+static void
+fnv_stat(uint64_t *h, const struct stat *st, bool with_ino)
+{
+	uint64_t v[5] = {(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec,
+			 (uint64_t)st->st_mtim.tv_nsec, with_ino ? (uint64_t)st->st_ino : 0,
+			 (uint64_t)st->st_dev};
+	fnv(h, v, sizeof(v));
+}
+
+static int
+hash_file(uint64_t *h, const char *path, const char *dir, int depth)
+{
+	struct stat st;
+	char line[1100];
+
+	if (depth > 8 || stat(path, &st) < 0)
+		return -ENOENT;
+	fnv(h, path, strlen(path) + 1);
+	fnv_stat(h, &st, true);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char name[256], sub[PATH_MAX + 300];
+		if (sscanf(line, " include %255s", name) != 1)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s.policy", dir, name);
+		int r = hash_file(h, sub, dir, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+bpf_cache_key(const char *policy_arg, const char *policy_dir, const char *compiler_path,
+	      char key[17])
+{
+	char path[PATH_MAX + 300];
+	struct stat st;
+	uint64_t h = 14695981039346656037ULL;
+
+	if (strchr(policy_arg, '/'))
+		snprintf(path, sizeof(path), "%s", policy_arg);
+	else
+		snprintf(path, sizeof(path), "%s/%s.policy", policy_dir, policy_arg);
+	fnv(&h, "gradebox-bpf-2", 14);
+	if (stat(compiler_path, &st) < 0)
+		return -errno;
+	fnv_stat(&h, &st, false);
+	int r = hash_file(&h, path, policy_dir, 0);
+	if (r < 0)
+		return r;
+	snprintf(key, 17, "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+int
+bpf_cache_read(const char *key, struct policy_bpf *ret)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", BPF_CACHE_DIR, key);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	/* Sized to the entry: a fixed large buffer would cost a page fault per 4 KiB touched. */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > POLICY_BPF_MAX_INSNS * POLICY_BPF_INSN_SIZE)
+		return -EINVAL;
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t n = util_read_full(fd, buf, (size_t)st.st_size);
+	if (n != st.st_size)
+		return -EINVAL;
+	return policy_bpf_from_bytes(buf, (size_t)n, ret);
+}
+
+#define BPF_CACHE_KEEP 64 /* entries; each is about 1 KiB on tmpfs */
+
+struct cache_entry {
+	char name[64];
+	struct timespec mtime;
+};
+
+static int
+cache_entry_older(const void *a, const void *b)
+{
+	const struct cache_entry *x = a, *y = b;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return (x->mtime.tv_nsec > y->mtime.tv_nsec) - (x->mtime.tv_nsec < y->mtime.tv_nsec);
+}
+
+/* Keys include the compiler's identity, so every rebuild or upgrade leaves the old entries
+ * unused: past BPF_CACHE_KEEP entries, the oldest go (a removed entry in use by another run
+ * only means compiling again). Runs when an entry is written, which is rare. */
+static void
+cache_prune(void)
+{
+	_cleanup_(closedirp_) DIR *d = opendir(BPF_CACHE_DIR);
+	struct cache_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(e->name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			struct cache_entry *ne =
+				realloc(e, (cap = cap ? 2 * cap : 64) * sizeof(*e));
+			if (!ne)
+				break;
+			e = ne;
+		}
+		snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+		e[n++].mtime = st.st_mtim;
+	}
+	if (n > BPF_CACHE_KEEP) {
+		qsort(e, n, sizeof(*e), cache_entry_older);
+		for (size_t i = 0; i < n - BPF_CACHE_KEEP; i++)
+			(void)unlinkat(dirfd(d), e[i].name, 0);
+	}
+	free(e);
+}
+
+void
+bpf_cache_write(const char *key, const struct policy_bpf *b)
+{
+	char path[128], tmp[160];
+	if (util_mkdir_p(BPF_CACHE_DIR, 0700) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", BPF_CACHE_DIR, key);
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (util_write_all(fd, b->insns, b->len * POLICY_BPF_INSN_SIZE) < 0 ||
+	    rename(tmp, path) < 0)
+		(void)unlink(tmp);
+	else
+		cache_prune();
+}

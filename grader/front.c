@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* `gradebox`: the front door, built against musl where musl-gcc is installed (statically, with
+ * nothing to load or relocate at start).
+ *
+ * Why a binary of its own: with a warm pool (`gradebox pool`), a sandboxed run of /bin/true
+ * costs two process starts, this one and the program's, plus a few hand-overs. On this kind of
+ * machine every page fault and every `cpuid` traps to the hypervisor (about 25 us and 7 us):
+ * glibc's static start-up alone costs 26 faults and its CPU-feature probing, about 1.4 ms of
+ * CPU, where musl's costs 5 faults and 0.2 ms (docs/performance.md). So this binary does only
+ * what a warm run needs: parse the options (grader/run_cli.c, shared with the runner), read
+ * the compiled filter from the cache, send the request to the pool, report the result.
+ *
+ * Everything else is the full runner, `gradebox-run` (glibc, libseccomp, jansson), exec'ed
+ * with the same arguments: a cold or repeated run, an image, layers or a workdir, a policy not
+ * compiled yet, no pool listening or a pool of another shape (then with --cold added, so that
+ * it does not ask the pool again), and `gradebox pool`. For --result the pool itself writes
+ * the JSON into the file this binary opened. Other subcommands go straight to
+ * `gradebox-grader`. All three binaries live in one directory. */
+#include "bpf_cache.h"
+#include "cli.h"
+#include "log.h"
+#include "pool.h"
+#include "run_cli.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The directory this binary is in, where its siblings are. */
+static int
+self_dir(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	if (n < 0)
+		return log_error_errno(-errno, "cannot find my own binary: %m");
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return 0;
+}
+
+/* Execs sibling @name with our arguments; with @cold, "--cold" goes right after "run" (options
+ * stop at the first non-option, so it is read as one of them). Returns only on failure. */
+static int
+exec_sibling(const char *name, char **argv, bool cold)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	static char *args[4096], cold_opt[] = "--cold";
+
+	if (self_dir(dir, sizeof(dir)) < 0)
+		return 2;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (cold) {
+		size_t n = 0, i = 0;
+		args[n++] = argv[i++];
+		args[n++] = argv[i++];
+		args[n++] = cold_opt;
+		while (argv[i] && n < ELEMENTSOF(args) - 1)
+			args[n++] = argv[i++];
+		if (argv[i])
+			return log_error("run: too many arguments"), 2;
+		args[n] = NULL;
+		argv = args;
+	}
+	execv(path, argv);
+	log_error("cannot run %s: %m", path);
+	return 2;
+}
+
+static int
+front_run(char **argv)
+{
+	/* Static: 72 KiB of paths, touched only where used. */
+	static struct run_cli cli;
+	struct policy_bpf bpf = {0};
+	char dir[PATH_MAX], runner[PATH_MAX + 32], pdir[PATH_MAX], key[17];
+	int argc = 0, r;
+
+	while (argv[argc])
+		argc++;
+	if (run_cli_parse(argc - 1, argv + 1, &cli) < 0)
+		return 2;
+	if (cli.help) {
+		run_cli_usage(stdout);
+		return 0;
+	}
+	const struct run_config *c = &cli.c;
+	if (cli.cold || cli.repeat != 1 || c->image || c->layers || c->workdir)
+		return exec_sibling("gradebox-run", argv, false);
+
+	/* The filter as the runner compiled it: entries are keyed by the runner's identity. */
+	if (self_dir(dir, sizeof(dir)) < 0)
+		return 2;
+	snprintf(runner, sizeof(runner), "%s/gradebox-run", dir);
+	cli_policy_dir(pdir, sizeof(pdir));
+	if (bpf_cache_key(cli.policy_arg, pdir, runner, key) < 0 || bpf_cache_read(key, &bpf) < 0)
+		return exec_sibling("gradebox-run", argv, false); /* it compiles, or says why not */
+	cli.c.bpf = &bpf;
+
+	/* Connected before the streams are opened: without a pool, the runner opens them. */
+	_cleanup_close_ int fd = -1;
+	r = pool_connect(NULL, &fd);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return exec_sibling("gradebox-run", argv, true);
+	if (r < 0)
+		return log_error_errno(r, "run: cannot reach the warm pool: %m"), 2;
+	if (run_cli_open_streams(&cli) < 0)
+		return 2;
+	/* The pool writes the JSON (this binary has no JSON library); opened here, as the
+	 * runner's file would be, with our rights. */
+	_cleanup_close_ int result_fd = -1;
+	if (cli.result_path) {
+		result_fd = open(cli.result_path,
+				 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+		if (result_fd < 0)
+			return log_error("--result: cannot write '%s': %m", cli.result_path), 2;
+	}
+
+	struct run_result res;
+	int result_err = 0;
+	r = pool_run_on(fd, c, result_fd, &res, &result_err);
+	if (r == 0) {
+		if (!cli.quiet)
+			run_cli_report(&res);
+		if (cli.timing)
+			run_cli_print_timing(&res, true);
+		if (result_err < 0)
+			return log_error_errno(result_err, "--result: cannot write '%s': %m",
+					       cli.result_path),
+			       2;
+		return run_cli_exit_code(&res);
+	}
+	if (r == 1 || r == -EXDEV) {
+		if (r == 1 && res.message[0] && !cli.quiet)
+			log_notice("run: the warm pool refused (%s); building a sandbox",
+				   res.message);
+		/* Nothing ran. The runner opens the stream files again: a regular file or a
+		 * pipe inherited from the shell reads the same; only a named FIFO whose writer
+		 * already left would lose what it wrote. */
+		run_cli_done(&cli);
+		return exec_sibling("gradebox-run", argv, true);
+	}
+	/* The program may have started: running it again could do things twice. */
+	return log_error_errno(r, "run: the warm pool failed during the run: %m"), 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_set_ident("gradebox");
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return front_run(argv);
+	if (argc >= 2 && strcmp(argv[1], "pool") == 0)
+		return exec_sibling("gradebox-run", argv, false);
+	return exec_sibling("gradebox-grader", argv, false);
+}

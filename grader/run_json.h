@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* A run's result as JSON (`gradebox run --result`): one writer for the runner (grader/cmd_run.c)
+ * and the warm pool (grader/cmd_pool.c), which writes it for the front door, so that the file
+ * is the same whoever ran the program. */
+#pragma once
+
+#include "run.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* The result as an object; "pool" says whether a warm sandbox of the pool ran it. */
+json_t *run_result_json(const struct run_result *r, bool pool);
+
+/* Writes @doc to @path, or to @fd when @path is NULL. Returns 0 or -errno. */
+int run_json_dump(json_t *doc, const char *path, int fd);
