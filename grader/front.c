@@ -75,8 +75,10 @@ front_run(char **argv)
 {
 	/* Static: 72 KiB of paths, touched only where used. */
 	static struct run_cli cli;
+	/* Static too: in a frame, the stack-clash probes would touch every page of them. */
+	static char runner[PATH_MAX + 32], pdir[PATH_MAX];
 	struct policy_bpf bpf = {0};
-	char dir[PATH_MAX], runner[PATH_MAX + 32], pdir[PATH_MAX], key[17];
+	char key[17];
 	int argc = 0, r;
 
 	while (argv[argc])
@@ -92,9 +94,9 @@ front_run(char **argv)
 		return exec_sibling("gradebox-run", argv, false);
 
 	/* The filter as the runner compiled it: entries are keyed by the runner's identity. */
-	if (self_dir(dir, sizeof(dir)) < 0)
+	if (self_dir(runner, sizeof(runner) - 32) < 0)
 		return 2;
-	snprintf(runner, sizeof(runner), "%s/gradebox-run", dir);
+	strcat(runner, "/gradebox-run");
 	cli_policy_dir(pdir, sizeof(pdir));
 	if (bpf_cache_key(cli.policy_arg, pdir, runner, key) < 0 || bpf_cache_read(key, &bpf) < 0)
 		return exec_sibling("gradebox-run", argv, false); /* it compiles, or says why not */
