@@ -65,7 +65,8 @@ reply(int conn, int err, const struct run_result *res, int result_err, const cha
 	(void)!send(conn, rep, sizeof(*rep), MSG_NOSIGNAL);
 }
 
-/* The CPU @pid last ran on (field 39 of /proc/PID/stat), or -1. */
+/* The CPU @pid last ran on (field 39 of /proc/PID/stat), or -1: for a client that did not
+ * say. */
 static int
 last_cpu(pid_t pid)
 {
@@ -176,7 +177,10 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 		 * (see worker_main). */
 		(void)setpriority(PRIO_PROCESS, 0, 0);
 		(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), 0);
-		follow_cpu(run_box_init_pid(box), last_cpu(cred.pid));
+		/* The client says where it waits (one vDSO call there instead of a /proc read
+		 * here); a CPU that is not online makes follow_cpu() a no-op. */
+		int cpu = h.cpu >= 0 && h.cpu < CPU_SETSIZE ? h.cpu : last_cpu(cred.pid);
+		follow_cpu(run_box_init_pid(box), cpu);
 		/* -EXDEV here (the request's disk size is not the box's) backs up the shape check. */
 		if ((err = run_box_exec(box, &c, &res)) < 0) {
 			snprintf(why_buf, sizeof(why_buf), "the pool could not run the request: %s",

@@ -7,6 +7,7 @@
 
 #include "util.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -77,16 +78,19 @@ pool_run_on(int fd, const struct run_config *c, int result_fd, struct run_result
 	r = run_request_pack(c, c->bpf, &req);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *msg = malloc(sizeof(struct pool_hello) + SHAPE_MAX);
-	if (!msg)
-		return -ENOMEM;
+	/* Static, not on the heap: one request per process at a time, and (in the front door)
+	 * no allocator mmap/munmap pair per run. */
+	static char msg[sizeof(struct pool_hello) + SHAPE_MAX];
+	static struct pool_reply reply;
+	struct pool_reply *rep = &reply;
 	int shape_len = pool_shape_text(c, msg + sizeof(struct pool_hello), SHAPE_MAX);
 	if (shape_len < 0)
 		return -EXDEV; /* too many binds to describe: not for the pool */
 	struct pool_hello h = {.magic = POOL_MAGIC,
 			       .version = POOL_VERSION,
 			       .result_size = sizeof(struct run_result),
-			       .shape_len = (uint32_t)shape_len};
+			       .shape_len = (uint32_t)shape_len,
+			       .cpu = sched_getcpu()};
 	int fds[5], n = 0;
 	fds[n++] = req;
 	if (c->stdin_fd >= 0)
@@ -102,9 +106,6 @@ pool_run_on(int fd, const struct run_config *c, int result_fd, struct run_result
 	if (r < 0)
 		return r;
 
-	_cleanup_free_ struct pool_reply *rep = malloc(sizeof(*rep));
-	if (!rep)
-		return -ENOMEM;
 	ssize_t k;
 	do
 		k = recv(fd, rep, sizeof(*rep), 0);

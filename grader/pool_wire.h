@@ -26,7 +26,7 @@ struct pool_hello {
 	uint32_t result_size; /* sizeof(struct run_result), pinned below */
 	uint32_t flags;
 	uint32_t shape_len; /* bytes of shape text that follow: see pool_shape_text() */
-	uint32_t reserved;
+	int32_t cpu;	    /* the CPU the client sends from (and will wait on), or -1 */
 };
 
 #define SHAPE_MAX 32768
