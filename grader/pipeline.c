@@ -5,6 +5,7 @@
  * one network namespace, one step after the other (each step's init ends every process of the
  * step first), as the runs of a pool slot do. */
 #include "pipeline.h"
+#include "run_json.h"
 
 #include "assignment.h"
 #include "checker.h"
@@ -667,15 +668,8 @@ run_to_json(const struct run_result *r)
 	if (j && r->pids_limit_hits)
 		json_object_set_new(j, "pids_limit_hits",
 				    json_integer((json_int_t)r->pids_limit_hits));
-	if (j && r->status == RUN_SV) {
-		json_t *args = json_array();
-		for (int i = 0; i < 6; i++)
-			json_array_append_new(args, json_integer((json_int_t)r->denied_args[i]));
-		json_object_set_new(j, "denied_args", args);
-		json_object_set_new(j, "denied_pid", json_integer(r->denied_pid));
-		json_object_set_new(j, "frozen", json_boolean(r->frozen));
-		json_object_set_new(j, "process_tree", json_string(r->process_tree));
-	}
+	if (j && r->status == RUN_SV)
+		run_json_add_denial(j, r);
 	return j;
 }
 

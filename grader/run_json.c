@@ -4,6 +4,18 @@
 
 #include <errno.h>
 
+void
+run_json_add_denial(json_t *j, const struct run_result *r)
+{
+	json_t *args = json_array();
+	for (int i = 0; i < 6; i++)
+		json_array_append_new(args, json_integer((json_int_t)r->denied_args[i]));
+	json_object_set_new(j, "denied_args", args);
+	json_object_set_new(j, "denied_pid", json_integer(r->denied_pid));
+	json_object_set_new(j, "frozen", json_boolean(r->frozen));
+	json_object_set_new(j, "process_tree", json_string(r->process_tree));
+}
+
 json_t *
 run_result_json(const struct run_result *r, bool pool)
 {
@@ -19,15 +31,8 @@ run_result_json(const struct run_result *r, bool pool)
 	json_object_set_new(j, "output_truncated", json_boolean(r->output_truncated));
 	json_object_set_new(j, "denied_syscall",
 			    r->denied_syscall[0] ? json_string(r->denied_syscall) : json_null());
-	if (r->denied_syscall[0]) {
-		json_t *args = json_array();
-		for (int i = 0; i < 6; i++)
-			json_array_append_new(args, json_integer((json_int_t)r->denied_args[i]));
-		json_object_set_new(j, "denied_args", args);
-		json_object_set_new(j, "denied_pid", json_integer(r->denied_pid));
-		json_object_set_new(j, "frozen", json_boolean(r->frozen));
-		json_object_set_new(j, "process_tree", json_string(r->process_tree));
-	}
+	if (r->denied_syscall[0])
+		run_json_add_denial(j, r);
 	json_object_set_new(j, "host_uid_base", json_integer(r->host_uid_base));
 	json_object_set_new(j, "message", json_string(r->message));
 	/* Whether a warm sandbox from the pool ran it (tests check the pool is used). */

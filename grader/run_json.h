@@ -12,5 +12,10 @@
 /* The result as an object; "pool" says whether a warm sandbox of the pool ran it. */
 json_t *run_result_json(const struct run_result *r, bool pool);
 
+/* Adds what a security violation left to @j: the denied call's arguments, the caller's pid,
+ * whether the sandbox was frozen and its process tree (the --result file and the pipeline's
+ * per-test records). */
+void run_json_add_denial(json_t *j, const struct run_result *r);
+
 /* Writes @doc to @path, or to @fd when @path is NULL. Returns 0 or -errno. */
 int run_json_dump(json_t *doc, const char *path, int fd);
