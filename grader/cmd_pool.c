@@ -7,10 +7,12 @@
  *             request in the box, reply, destroy the box. accept() hands each connection to
  *             exactly one idle worker, so the socket's backlog is the queue.
  *
- * A client sends one message: a header and its fds (the request memfd from
- * run_request_pack(), then stdin, stdout and stderr as the flags say). The worker answers with
- * one message: the result, or an error (-EXDEV: run it cold, this pool's boxes have another
- * shape). A client that goes away cancels its run (the connection is the run's cancel_fd). */
+ * A client (grader/pool_client.c; the wire in pool_wire.h) sends one message: a header and
+ * its fds (the request memfd from run_request_pack(), then stdin, stdout, stderr and the
+ * --result file as the flags say). The worker answers with one message: the result, or an
+ * error (-EXDEV: run it cold, this pool's boxes have another shape); with a result file, it
+ * has written the JSON there first. A client that goes away cancels its run (the connection
+ * is the run's cancel_fd). */
 #include "pool.h"
 #include "pool_wire.h"
 #include "run_json.h"

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* `gradebox`: the front door. `gradebox run` is served right here, by a binary that links only
- * the sandbox library, libseccomp, libcap and jansson: a sandboxed run should not pay for
- * loading libarchive's dependency tree (libxml2, ICU, libstdc++: about 17 ms per process on
- * this machine, measured in docs/performance.md). Every other subcommand is the full
- * `gradebox-grader` next to this binary, exec'ed with the same arguments. */
+/* `gradebox-run`: the full runner. The front door (`gradebox`, grader/front.c) execs it for
+ * every `gradebox run` it does not hand to a warm pool itself, and for `gradebox pool`. It
+ * links only the sandbox library, libseccomp, libcap and jansson: a sandboxed run should not
+ * pay for loading libarchive's dependency tree (libxml2, ICU, libstdc++: about 17 ms per
+ * process on this machine, measured in docs/performance.md). Any other subcommand reaching it
+ * (run by hand) is the full `gradebox-grader` next to this binary, exec'ed with the same
+ * arguments. */
 #include "cli.h"
 #include "log.h"
 #include "pool.h"
