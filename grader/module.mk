@@ -47,5 +47,5 @@ $(B)/gradebox: $(FRONT_OBJS) $(B)/gradebox-run $(B)/gradebox-grader
 else
 FRONT_OBJS = $(FRONT_SRCS:%.c=$(B)/%.o)
 $(B)/gradebox: $(FRONT_OBJS) $(B)/gradebox-run $(B)/gradebox-grader
-	$(CC) $(ALL_LDFLAGS) $(LAUNCHER_LINK) -o $@ $(FRONT_OBJS)
+	$(CC) $(ALL_LDFLAGS) $(LAUNCHER_LINK) -o $@ $(FRONT_OBJS) -lm
 endif
