@@ -65,6 +65,9 @@ hash_file(uint64_t *h, const char *path, const char *dir, int depth)
 	ssize_t n = util_read_full(fd, text, size);
 	int r = n < 0 ? (int)n : 0;
 	text[n < 0 ? 0 : n] = 0;
+	/* The text too, not only the identity: an edit that keeps the size and the mtime (a
+	 * restored backup, `touch -r`) must not keep the old filter. The file is read anyway. */
+	fnv(h, text, n < 0 ? 0 : (size_t)n);
 	for (char *line = text, *next; r == 0 && *line; line = next) {
 		char name[256];
 		next = strchrnul(line, '\n');
@@ -95,7 +98,7 @@ bpf_cache_key(const char *policy_arg, const char *policy_dir, const char *compil
 	if (strchr(policy_arg, '/') ? asprintf(&path, "%s", policy_arg) < 0
 				    : asprintf(&path, "%s/%s.policy", policy_dir, policy_arg) < 0)
 		return -ENOMEM;
-	fnv(&h, "gradebox-bpf-2", 14);
+	fnv(&h, "gradebox-bpf-3", 14);
 	if (stat(compiler_path, &st) < 0)
 		return -errno;
 	fnv_stat(&h, &st, false);

@@ -2,7 +2,7 @@
 /* Compiled seccomp filters kept between runs. Parsing and compiling a policy costs about
  * 1.5 ms, a tenth of a whole run; the compiled program is kept in /run/gradebox/bpf/<key>,
  * root-only. The key covers everything the program depends on: each policy file read (path,
- * size, mtime, inode; includes found by the same "include NAME" lines the parser follows)
+ * text, size, mtime, inode; includes found by the same "include NAME" lines the parser follows)
  * and the identity (size, mtime) of the binary that compiles it, the full runner, which is
  * linked statically with libseccomp, so its identity covers libseccomp's version too. A stale
  * or damaged entry just means compiling again. Plain libc: the front door reads entries. */

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 34
+plan 37
 
 SOCK=$T/pool.sock
 POOL=
@@ -130,6 +130,20 @@ strace -f -qq -e trace=execve -o "$T/cold.trace" "$GB_RUN_BIN" run --quiet --res
 like "$(cat "$T/cold.trace")" 'gradebox-run", \["[^"]*", "run", "--cold", "--quiet"' \
 	"a shape the pool lacks: the runner builds it, told --cold so as not to ask again"
 is "$(json_field "$T/cold.json" status)/$(json_field "$T/cold.json" pool)" OK/false "and ran it cold"
+# A tightened policy takes effect on the next warm run: the front door reads compiled filters
+# from the cache, and a stale one would still allow what the policy no longer does. The edit
+# keeps the file's size, inode and mtime (as a restored backup would): only its text differs.
+sock_py='import socket; socket.socket(socket.AF_UNIX)'
+printf 'include run\nallow socket if arg0 == 1\nallow getsockname getpeername\n' >"$T/tight.policy"
+gb_run --policy "$T/tight.policy" -- /usr/bin/python3 -c "$sock_py"
+is "$GB_STATUS/$(json_field "$GB_JSON" pool)" OK/true "a policy that allows AF_UNIX sockets: the warm run makes one" || gb_diag
+touch -r "$T/tight.policy" "$T/stamp"
+printf 'include run\nallow socket if arg0 == 2\nallow getsockname getpeername\n' >"$T/tight.policy"
+touch -r "$T/stamp" "$T/tight.policy"
+gb_run --policy "$T/tight.policy" -- /usr/bin/python3 -c "$sock_py"
+is "$GB_STATUS/$(json_field "$GB_JSON" pool)" SV/true "the same file allowing another family (same size and mtime): the next warm run is stopped (SV)" || gb_diag
+gb_run --policy "$T/tight.policy" -- /usr/bin/python3 -c "$sock_py"
+is "$GB_STATUS/$(json_field "$GB_JSON" pool)" SV/true "and the one after, from the cache, too" || gb_diag
 rc=0
 GRADEBOX_POOL_SOCKET=$T/nopool.sock "$GB_RUN_BIN" run --quiet -- /bin/true >/dev/null 2>&1 || rc=$?
 is "$rc" 0 "no pool listening: the run is built cold and succeeds"
