@@ -70,15 +70,30 @@ exec_sibling(const char *name, char **argv, bool cold)
 	return 2;
 }
 
+/* The filter for @policy_arg as the runner compiled it: entries are keyed by the runner's
+ * identity. The paths live in this frame: called after the options were parsed, whose
+ * realpath() calls went deeper, it reuses stack pages already there (a static buffer would be
+ * a fresh page, a fault, each). */
+static int
+cached_filter(const char *policy_arg, struct policy_bpf *ret)
+{
+	char runner[PATH_MAX + 32], pdir[PATH_MAX], key[17];
+
+	int r = self_dir(runner, sizeof(runner) - 32);
+	if (r < 0)
+		return r;
+	strcat(runner, "/gradebox-run");
+	cli_policy_dir(pdir, sizeof(pdir));
+	r = bpf_cache_key(policy_arg, pdir, runner, key);
+	return r < 0 ? r : bpf_cache_read(key, ret);
+}
+
 static int
 front_run(char **argv)
 {
 	/* Static: 72 KiB of paths, touched only where used. */
 	static struct run_cli cli;
-	/* Static too: in a frame, the stack-clash probes would touch every page of them. */
-	static char runner[PATH_MAX + 32], pdir[PATH_MAX];
 	struct policy_bpf bpf = {0};
-	char key[17];
 	int argc = 0, r;
 
 	while (argv[argc])
@@ -93,12 +108,7 @@ front_run(char **argv)
 	if (cli.cold || cli.repeat != 1 || c->image || c->layers || c->workdir)
 		return exec_sibling("gradebox-run", argv, false);
 
-	/* The filter as the runner compiled it: entries are keyed by the runner's identity. */
-	if (self_dir(runner, sizeof(runner) - 32) < 0)
-		return 2;
-	strcat(runner, "/gradebox-run");
-	cli_policy_dir(pdir, sizeof(pdir));
-	if (bpf_cache_key(cli.policy_arg, pdir, runner, key) < 0 || bpf_cache_read(key, &bpf) < 0)
+	if (cached_filter(cli.policy_arg, &bpf) < 0)
 		return exec_sibling("gradebox-run", argv, false); /* it compiles, or says why not */
 	cli.c.bpf = &bpf;
 

@@ -17,19 +17,21 @@
 #define RUN_CLI_MAX_ENV	   256
 #define RUN_CLI_MAX_LAYERS 16
 
+/* The fields every run touches come first, the large and rarely used path buffers last: each
+ * 4 KiB page first written costs a fault (25 us on this kind of guest). */
 struct run_cli {
 	struct run_config c; /* points into this struct and into argv */
-	struct run_bind binds[RUN_CLI_MAX_BINDS];
-	char *bind_srcs[RUN_CLI_MAX_BINDS]; /* owned (realpath) */
-	char *env[RUN_CLI_MAX_ENV + 2];
-	size_t n_env;
-	const char *layers[RUN_CLI_MAX_LAYERS + 1];
-	char image[PATH_MAX], workdir[PATH_MAX], layer_paths[RUN_CLI_MAX_LAYERS][PATH_MAX];
 	const char *policy_arg, *result_path;
 	const char *stdin_path, *stdout_path, *stderr_path; /* opened by run_cli_open_streams() */
 	int in_fd, out_fd, err_fd;			    /* owned, or -1 */
 	bool quiet, timing, cold, help;
 	uint64_t repeat;
+	size_t n_env;
+	struct run_bind binds[RUN_CLI_MAX_BINDS];
+	char *bind_srcs[RUN_CLI_MAX_BINDS]; /* owned (realpath) */
+	const char *layers[RUN_CLI_MAX_LAYERS + 1];
+	char *env[RUN_CLI_MAX_ENV + 2];
+	char image[PATH_MAX], workdir[PATH_MAX], layer_paths[RUN_CLI_MAX_LAYERS][PATH_MAX];
 };
 
 /* Parses `run`'s options and program (@argv[0] is "run"). Paths given (image, layers,

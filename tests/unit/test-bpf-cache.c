@@ -65,21 +65,21 @@ t_key_follows_every_input(void)
 	char k0[17], k1[17];
 
 	FIXTURE;
-	put("run.policy", "# run\n  include base\nallow getpid\n");
+	put("run.policy", "# run\n\tinclude base  # the shared part\nallow getpid\n");
 	CHECK_EQ_INT(key("run", k0), 0);
 	CHECK_EQ_INT(key("run", k1), 0);
 	CHECK_STREQ(k0, k1); /* stable while nothing changes */
 	CHECK_EQ_INT((int)strlen(k0), 16);
 
 	/* The policy itself, same size, other mtime. */
-	put("run.policy", "# run\n  include base\nallow getuid\n");
+	put("run.policy", "# run\n\tinclude base  # the shared part\nallow getuid\n");
 	stamp("run.policy", 1000);
 	CHECK_EQ_INT(key("run", k1), 0);
 	CHECK(strcmp(k0, k1) != 0);
 	memcpy(k0, k1, sizeof(k0));
 
 	/* An edit that keeps the size and the mtime (a restored backup, `touch -r`). */
-	put("run.policy", "# run\n  include base\nallow getgid\n");
+	put("run.policy", "# run\n\tinclude base  # the shared part\nallow getgid\n");
 	stamp("run.policy", 1000);
 	CHECK_EQ_INT(key("run", k1), 0);
 	CHECK(strcmp(k0, k1) != 0);
