@@ -10,8 +10,6 @@ struct pipeline_result;
 
 int cmd_run(int argc, char **argv);
 int cmd_unpack_helper(int argc, char **argv);
-/* Internal: one grading job, spawned by `gradebox serve` (server.c). */
-int cmd_worker(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

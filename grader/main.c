@@ -4,6 +4,7 @@
 #include "client.h"
 #include "log.h"
 #include "pool.h"
+#include "worker.h"
 
 #include <stdio.h>
 #include <string.h>
