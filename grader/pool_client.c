@@ -112,6 +112,16 @@ pool_run_on(int fd, const struct run_config *c, int result_fd, struct run_result
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
 		return -errno;
+	/* A pool of another version reads only our header, refuses, and answers in its own
+	 * layout, whose magic and version (the first 8 bytes) every version shares. Nothing ran:
+	 * the caller may run it cold. (Before a restart of the pool after an upgrade, say.) */
+	if (k >= 8 && rep->magic == POOL_MAGIC && rep->version != POOL_VERSION) {
+		*ret = (struct run_result){.status = RUN_XX};
+		snprintf(ret->message, sizeof(ret->message),
+			 "the pool speaks protocol %u, this gradebox %u", rep->version,
+			 POOL_VERSION);
+		return 1;
+	}
 	if ((size_t)k != sizeof(*rep) || rep->magic != POOL_MAGIC || rep->version != POOL_VERSION ||
 	    rep->result_size != sizeof(struct run_result))
 		return k == 0 ? -ECONNRESET : -EPROTO;

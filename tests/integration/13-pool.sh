@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 37
+plan 39
 
 SOCK=$T/pool.sock
 POOL=
@@ -147,6 +147,30 @@ is "$GB_STATUS/$(json_field "$GB_JSON" pool)" SV/true "and the one after, from t
 rc=0
 GRADEBOX_POOL_SOCKET=$T/nopool.sock "$GB_RUN_BIN" run --quiet -- /bin/true >/dev/null 2>&1 || rc=$?
 is "$rc" 0 "no pool listening: the run is built cold and succeeds"
+# A pool of another version (still running across an upgrade) refuses in its own layout: the
+# client says so and runs cold, instead of failing as if the run had broken mid-way.
+"$PY" -c '
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(5 * 4))
+for level, kind, data in anc:
+    for fd in struct.unpack("%di" % (len(data) // 4), data[: len(data) - len(data) % 4]):
+        os.close(fd)
+c.send(b"gbpl" + struct.pack("<Ii", 1, -71) + bytes(2588))
+' "$T/oldpool.sock" &
+old_pool=$!
+bg_track "$old_pool"
+for _ in $(seq 50); do [ -S "$T/oldpool.sock" ] && break; sleep 0.05; done
+rc=0
+GRADEBOX_POOL_SOCKET=$T/oldpool.sock "$GB_RUN_BIN" run --result "$T/old.json" -- /bin/true \
+	>/dev/null 2>"$T/old.log" || rc=$?
+wait "$old_pool" 2>/dev/null || true
+is "$rc/$(json_field "$T/old.json" status)/$(json_field "$T/old.json" pool)" 0/OK/false \
+	"a pool of another protocol version: the run is built cold and succeeds" || diag "$(cat "$T/old.log")"
+like "$(cat "$T/old.log")" 'refused \(the pool speaks protocol 1, this gradebox 2\); building a sandbox' \
+	"and the client says why"
 rc=0
 "$GB_RUN_BIN" run --quiet --memory 1X -- /bin/true >/dev/null 2>"$T/bad.log" || rc=$?
 is "$rc/$(grep -c 'invalid size' "$T/bad.log")" 2/1 "a bad option: exit 2, said once (by the front door)"
