@@ -509,12 +509,22 @@ db_open(const char *path, const char *schema_dir, struct db **ret)
 
 	/* busy_timeout first: even the PRAGMAs below may wait for another process's lock. */
 	r = db_set_busy_timeout(db, 5000);
-	if (r >= 0)
-		/* WAL: readers (status queries) never block the writer (claims, completions).
-		 * synchronous=NORMAL is durable across process crashes in WAL mode, and only the
-		 * last transactions can be lost on power failure, which a requeue repairs. */
+	/* WAL: readers (status queries) never block the writer (claims, completions).
+	 * synchronous=NORMAL is durable across process crashes in WAL mode, and only the last
+	 * transactions can be lost on power failure, which a requeue repairs.
+	 *
+	 * Switching a fresh file to WAL reads it under a shared lock and then needs an exclusive
+	 * one. When two processes do that at once, SQLite answers one of them SQLITE_BUSY at
+	 * once, without calling the busy handler, because waiting would deadlock. So the switch
+	 * itself is retried, for as long as the busy timeout would have waited. */
+	for (int tries = 0; r >= 0; tries++) {
 		r = db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 				"PRAGMA foreign_keys = ON;");
+		if (r != -EBUSY || tries >= 500)
+			break;
+		r = 0;
+		(void)usleep(10000);
+	}
 	if (r < 0)
 		return log_error_errno(r, "Failed to configure database %s: %s", path, db->errmsg);
 
