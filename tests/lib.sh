@@ -70,17 +70,6 @@ ok() {
 	fi
 }
 
-# todo_ok REASON DESC CMD [ARGS...]: a known problem: "not ok ... # TODO REASON" does not fail
-# the run (TAP), and prove reports it as unexpectedly passing once fixed.
-todo_ok() {
-	local reason=$1 desc=$2
-	shift 2
-	_tap_n=$((_tap_n + 1))
-	if "$@"; then echo "ok $_tap_n - $desc # TODO $reason"; else
-		echo "not ok $_tap_n - $desc # TODO $reason"
-	fi
-}
-
 # is GOT EXPECTED DESC
 is() {
 	if [ "$1" = "$2" ]; then _pass "$3"; else
