@@ -48,6 +48,18 @@ policy_freep(struct policy **p)
 /* (Addition:) -E2BIG when the program would exceed the kernel's BPF_MAXINSNS instructions. */
 int policy_compile(const struct policy *p, scmp_filter_ctx *ret);
 
+/* How policy_compile() lays out the x86_64 rules. TREE (what it uses for 8 rules and more):
+ * a binary search over the syscall numbers, O(log n) per call and a cheaper load. CHAIN:
+ * libseccomp's default, one comparison after another; kept as the reference the tree is
+ * checked against (test-policy). */
+enum policy_layout {
+	POLICY_LAYOUT_TREE,
+	POLICY_LAYOUT_CHAIN,
+};
+
+/* policy_compile() with the x86_64 rules laid out as @layout asks. */
+int policy_compile_layout(const struct policy *p, enum policy_layout layout, scmp_filter_ctx *ret);
+
 /* True if @syscall may never be allowed by any policy (ptrace, mount, bpf, keyctl, ...). */
 bool policy_never_allow(const char *syscall);
 

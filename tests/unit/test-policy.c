@@ -743,6 +743,129 @@ t_bpf_eval(void)
 	return 0;
 }
 
+static int
+n_insns(scmp_filter_ctx ctx)
+{
+	_cleanup_fclose_ FILE *f = tmpfile();
+
+	if (!f || seccomp_export_bpf(ctx, fileno(f)) < 0 || fseek(f, 0, SEEK_END) < 0)
+		return -1;
+	return (int)(ftell(f) / 8); /* struct sock_filter */
+}
+
+/* Runs every call in @calls through both layouts of @p: the tree must decide exactly as the
+ * chain, libseccomp's default, does. */
+static int
+same_as_chain(const struct policy *p, const char *name, const struct policy_call *calls, size_t n)
+{
+	_cleanup_(releasep) scmp_filter_ctx tree = NULL, chain = NULL;
+	_cleanup_free_ uint32_t *a = calloc(n, sizeof(*a)), *b = calloc(n, sizeof(*b));
+
+	CHECK(a && b);
+	CHECK_EQ_INT(policy_compile_layout(p, POLICY_LAYOUT_TREE, &tree), 0);
+	CHECK_EQ_INT(policy_compile_layout(p, POLICY_LAYOUT_CHAIN, &chain), 0);
+	/* The two programs differ (else this test compares a layout with itself). */
+	int n_tree = n_insns(tree), n_chain = n_insns(chain);
+	CHECK(n_tree > 0 && n_chain > 0);
+	if (policy_n_allowed(p) >= 8 && n_tree == n_chain) {
+		printf("# %s: the tree has as many instructions as the chain (%d)\n", name, n_tree);
+		return 1;
+	}
+	CHECK_EQ_INT(policy_filter_eval(tree, calls, n, a), 0);
+	CHECK_EQ_INT(policy_filter_eval(chain, calls, n, b), 0);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i]) {
+			printf("# %s: arch 0x%x nr %d args 0x%llx 0x%llx 0x%llx: tree 0x%x, chain "
+			       "0x%x\n",
+			       name, calls[i].arch, calls[i].nr,
+			       (unsigned long long)calls[i].args[0],
+			       (unsigned long long)calls[i].args[1],
+			       (unsigned long long)calls[i].args[2], a[i], b[i]);
+			return 1;
+		}
+	printf("# %s: %zu calls decided alike (%d instructions as a tree, %d as a chain)\n", name,
+	       n, n_tree, n_chain);
+	return 0;
+}
+
+/* policy_compile() lays large policies out as a binary tree over the syscall numbers. Every
+ * syscall number of every architecture, with argument values that each rule of the shipped
+ * policies tests (and their neighbours), gets the same action from the tree as from the
+ * chain. A synthetic policy adds rules with several conditions and masks on many calls. */
+static int
+t_tree_matches_chain(void)
+{
+	static const char *const names[] = {"base", "run", "build", "unpack", NULL};
+	static const uint64_t vals[] = {
+		0,
+		1,
+		2,
+		3,
+		23,
+		0x5401,
+		0x5413,
+		0x540F,
+		0x5421,
+		0x541B,
+		0x5451,
+		0x5450,
+		0x5412,
+		0x100005401ULL,
+		0x7E020080,
+		CLONE_NEWUSER | SIGCHLD,
+		CLONE_VM | CLONE_THREAD | CLONE_SIGHAND,
+		0x80000000ULL,
+		0xffffffffULL,
+		~0ULL,
+	};
+	const uint32_t arches[] = {AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64};
+	size_t max = ELEMENTSOF(arches) * 2 * 480 * (1 + 3 * ELEMENTSOF(vals));
+	_cleanup_free_ struct policy_call *calls = calloc(max, sizeof(*calls));
+	size_t n = 0;
+
+	CHECK(calls);
+	for (size_t ai = 0; ai < ELEMENTSOF(arches); ai++)
+		for (int x32 = 0; x32 < 2; x32++) {
+			if (x32 && arches[ai] != AUDIT_ARCH_X86_64)
+				continue;
+			for (int nr = 0; nr < 480; nr++) {
+				int xnr = nr | (x32 ? X32_BIT : 0);
+				calls[n++] = CALL(arches[ai], xnr, 0);
+				for (size_t v = 0; v < ELEMENTSOF(vals); v++)
+					for (int arg = 0; arg < 3; arg++) {
+						struct policy_call c = CALL(arches[ai], xnr, 0);
+						c.args[arg] = vals[v];
+						c.args[1 - (arg & 1)] |= arg == 2 ? 1 : 0;
+						calls[n++] = c;
+					}
+			}
+		}
+	CHECK(n <= max);
+
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_(policy_freep) struct policy *p = NULL;
+		struct policy_error err;
+		CHECK_EQ_INT(policy_load(names[i], policy_dir(), &p, &err), 0);
+		CHECK_EQ_INT(same_as_chain(p, names[i], calls, n), 0);
+	}
+
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_error err;
+	CHECK_EQ_INT(parse("allow read write close fstat mmap munmap brk exit_group\n"
+			   "allow openat if arg2 & 0x3 == 0\n"
+			   "allow ioctl if arg1 == 0x5401\n"
+			   "allow ioctl if arg1 == 0x5413 and arg0 == 1\n"
+			   "allow socket if arg0 == 1 and arg1 & 0x80000 == 0x80000\n"
+			   "allow prlimit64 if arg0 == 0\n"
+			   "errno EPERM kill if arg1 == 23\n"
+			   "errno ENOSYS clone3\n"
+			   "allow clone if arg0 & 0x7E020080 == 0\n",
+			   &p, &err),
+		     0);
+	CHECK_EQ_INT(same_as_chain(p, "synthetic", calls, n), 0);
+	return 0;
+}
+
 /* Waits up to 5 s for a notification on @fd and receives it into @req (zeroed first, which
  * the kernel requires). Returns 0 or -errno. */
 static int
@@ -1228,5 +1351,5 @@ out:
 TAP_MAIN(TAP_TEST(t_parse_good), TAP_TEST(t_parse_errors), TAP_TEST(t_parse_limits),
 	 TAP_TEST(t_includes), TAP_TEST(t_never_allow), TAP_TEST(t_compile_all),
 	 TAP_TEST(t_compile_too_big), TAP_TEST(t_policy_contents), TAP_TEST(t_compat_pfc),
-	 TAP_TEST(t_bpf_eval), TAP_TEST(t_kernel_notify), TAP_TEST(t_kernel_minimal),
-	 TAP_TEST(t_kernel_programs), TAP_TEST(t_kernel_unpack))
+	 TAP_TEST(t_bpf_eval), TAP_TEST(t_tree_matches_chain), TAP_TEST(t_kernel_notify),
+	 TAP_TEST(t_kernel_minimal), TAP_TEST(t_kernel_programs), TAP_TEST(t_kernel_unpack))
