@@ -194,7 +194,7 @@ serve_one(int conn, struct run_box *box, const struct run_config *shape)
 			int rerr = 0;
 			if (result_fd >= 0) {
 				json_t *j = run_result_json(&res, true);
-				rerr = j ? run_json_dump(j, NULL, result_fd) : -ENOMEM;
+				rerr = j ? run_json_dump(j, result_fd) : -ENOMEM;
 				json_decref(j);
 			}
 			reply(conn, 0, &res, rerr, NULL);

@@ -172,7 +172,7 @@ cmd_run(int argc, char **argv)
 	if (results) {
 		/* One object for one run (the contract scripts use); an array for --repeat. */
 		json_t *doc = cli.repeat > 1 ? results : json_array_get(results, 0); /* borrowed */
-		if (doc && (r = run_json_dump(doc, cli.result_path, -1)) < 0) {
+		if (doc && (r = run_json_dump(doc, cli.result_fd)) < 0) {
 			log_error_errno(r, "--result: cannot write '%s': %m", cli.result_path);
 			rc = 2;
 		}

@@ -121,19 +121,11 @@ front_run(char **argv)
 		return log_error_errno(r, "run: cannot reach the warm pool: %m"), 2;
 	if (run_cli_open_streams(&cli) < 0)
 		return 2;
-	/* The pool writes the JSON (this binary has no JSON library); opened here, as the
-	 * runner's file would be, with our rights. */
-	_cleanup_close_ int result_fd = -1;
-	if (cli.result_path) {
-		result_fd = open(cli.result_path,
-				 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-		if (result_fd < 0)
-			return log_error("--result: cannot write '%s': %m", cli.result_path), 2;
-	}
-
+	/* The pool writes the JSON (this binary has no JSON library) into the --result file
+	 * opened above, with our rights. */
 	struct run_result res;
 	int result_err = 0;
-	r = pool_run_on(fd, c, result_fd, &res, &result_err);
+	r = pool_run_on(fd, c, cli.result_fd, &res, &result_err);
 	if (r == 0) {
 		if (!cli.quiet)
 			run_cli_report(&res);

@@ -179,7 +179,7 @@ run_cli_parse(int argc, char **argv, struct run_cli *cli)
 	cli->layers[0] = NULL;
 	cli->policy_arg = "run";
 	cli->result_path = cli->stdin_path = cli->stdout_path = cli->stderr_path = NULL;
-	cli->in_fd = cli->out_fd = cli->err_fd = -1;
+	cli->in_fd = cli->out_fd = cli->err_fd = cli->result_fd = -1;
 	cli->quiet = cli->timing = cli->cold = cli->help = false;
 	cli->repeat = 1;
 	optind = 1;
@@ -354,6 +354,13 @@ run_cli_open_streams(struct run_cli *cli)
 	if (r == 0)
 		r = open_stream("--stderr", cli->stderr_path, O_WRONLY | O_CREAT | O_TRUNC,
 				&cli->err_fd, &cli->c.stderr_fd);
+	if (r == 0 && cli->result_path) {
+		cli->result_fd = open(cli->result_path,
+				      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+		if (cli->result_fd < 0)
+			r = log_error_errno(-errno, "--result: cannot write '%s': %m",
+					    cli->result_path);
+	}
 	return r;
 }
 
@@ -363,7 +370,7 @@ run_cli_done(struct run_cli *cli)
 	for (size_t i = 0; i < cli->c.n_binds; i++)
 		free(cli->bind_srcs[i]);
 	cli->c.n_binds = 0;
-	int *fds[] = {&cli->in_fd, &cli->out_fd, &cli->err_fd};
+	int *fds[] = {&cli->in_fd, &cli->out_fd, &cli->err_fd, &cli->result_fd};
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);

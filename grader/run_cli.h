@@ -23,7 +23,7 @@ struct run_cli {
 	struct run_config c; /* points into this struct and into argv */
 	const char *policy_arg, *result_path;
 	const char *stdin_path, *stdout_path, *stderr_path; /* opened by run_cli_open_streams() */
-	int in_fd, out_fd, err_fd;			    /* owned, or -1 */
+	int in_fd, out_fd, err_fd, result_fd;		    /* owned, or -1 */
 	bool quiet, timing, cold, help;
 	uint64_t repeat;
 	size_t n_env;
@@ -40,8 +40,10 @@ struct run_cli {
  * 0 (with cli->help set for --help), or -EINVAL after saying what is wrong. */
 int run_cli_parse(int argc, char **argv, struct run_cli *cli);
 
-/* Opens --stdin, --stdout and --stderr and points the config at them. Returns 0, or -errno
- * after saying which one failed. */
+/* Opens --stdin, --stdout and --stderr and points the config at them, and creates the
+ * --result file (cli->result_fd): a path that cannot be written is refused before anything
+ * runs, on a warm run and a cold one alike. Returns 0, or -errno after saying which one
+ * failed. */
 int run_cli_open_streams(struct run_cli *cli);
 
 /* Frees what run_cli_parse() and run_cli_open_streams() took. */

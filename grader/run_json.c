@@ -41,10 +41,9 @@ run_result_json(const struct run_result *r, bool pool)
 }
 
 int
-run_json_dump(json_t *doc, const char *path, int fd)
+run_json_dump(json_t *doc, int fd)
 {
-	const size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS;
 	errno = 0;
-	int r = path ? json_dump_file(doc, path, flags) : json_dumpfd(doc, fd, flags);
+	int r = json_dumpfd(doc, fd, JSON_INDENT(2) | JSON_SORT_KEYS);
 	return r < 0 ? (errno ? -errno : -EIO) : 0;
 }

@@ -17,5 +17,5 @@ json_t *run_result_json(const struct run_result *r, bool pool);
  * per-test records). */
 void run_json_add_denial(json_t *j, const struct run_result *r);
 
-/* Writes @doc to @path, or to @fd when @path is NULL. Returns 0 or -errno. */
-int run_json_dump(json_t *doc, const char *path, int fd);
+/* Writes @doc to @fd (the --result file, opened before the run). Returns 0 or -errno. */
+int run_json_dump(json_t *doc, int fd);

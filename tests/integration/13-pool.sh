@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 39
+plan 41
 
 SOCK=$T/pool.sock
 POOL=
@@ -174,6 +174,19 @@ like "$(cat "$T/old.log")" 'refused \(the pool speaks protocol 1, this gradebox 
 rc=0
 "$GB_RUN_BIN" run --quiet --memory 1X -- /bin/true >/dev/null 2>"$T/bad.log" || rc=$?
 is "$rc/$(grep -c 'invalid size' "$T/bad.log")" 2/1 "a bad option: exit 2, said once (by the front door)"
+# An unwritable --result is refused before the program runs, warm (the front door opens it)
+# and cold (the runner does) alike: a result that cannot be kept must not cost a run. The
+# program would write to its --stdout file.
+for how in warm cold; do
+	rc=0
+	extra=()
+	[ $how = cold ] && extra=(--cold)
+	"$GB_RUN_BIN" run "${extra[@]}" --bind-ro "$PROBES:/probes" --stdout "$T/res-$how.out" \
+		--result "$T/no/such/dir/r.json" -- /bin/echo ran >/dev/null 2>"$T/res-$how.log" || rc=$?
+	is "$rc/$(cat "$T/res-$how.out" 2>/dev/null || echo no-file)/$(grep -c -- "--result: cannot write" "$T/res-$how.log")" \
+		2//1 "$how: an unwritable --result: exit 2, the program never ran, said once" ||
+		diag "$(cat "$T/res-$how.log")"
+done
 
 # ---- the client goes away: its run ends ------------------------------------------------------
 # In a subshell that outlives it, with its stderr closed: bash reports a child killed by a
