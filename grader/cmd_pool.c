@@ -414,7 +414,8 @@ cmd_pool(int argc, char **argv)
 	for (uint64_t i = 0; i < n; i++)
 		if ((workers[i] = spawn_worker(lfd, &defaults)) < 0)
 			log_error("pool: fork: %m");
-	log_notice("pool: %llu warm sandboxes on %s", (unsigned long long)n, path);
+	log_notice("pool: %llu warm sandbox%s on %s", (unsigned long long)n, n == 1 ? "" : "es",
+		   path);
 
 	uint64_t last_restart = 0;
 	while (!stopping) {

@@ -24,7 +24,7 @@ start_pool() {
 	POOL=$!
 	bg_track "$POOL"
 	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && grep -q 'warm sandboxes' "$T/pool.log" && break
+		[ -S "$SOCK" ] && grep -q 'warm sandbox' "$T/pool.log" && break
 		sleep 0.05
 	done
 	sleep 0.3 # the workers build their first boxes
