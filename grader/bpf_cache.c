@@ -60,6 +60,24 @@ include_name(const char *line, char name[256])
 static char arena[64 * 1024];
 static size_t arena_used;
 
+/* "DIR/NAME.policy" in the arena, after what is there (the caller puts arena_used back), or on
+ * the heap (*heap, the caller frees it) when it does not fit. Paths in neither PATH_MAX
+ * frames nor fresh heap pages: the arena's first page is the one the texts use anyway. */
+static const char *
+arena_path(const char *dir, const char *name, char **heap)
+{
+	size_t room = sizeof(arena) - arena_used;
+	int n = snprintf(arena + arena_used, room, "%s/%s.policy", dir, name);
+	if (n < 0)
+		return NULL;
+	if ((size_t)n < room) {
+		const char *p = arena + arena_used;
+		arena_used += (size_t)n + 1;
+		return p;
+	}
+	return asprintf(heap, "%s/%s.policy", dir, name) < 0 ? NULL : *heap;
+}
+
 static int
 hash_file(uint64_t *h, const char *path, const char *dir, int depth)
 {
@@ -94,11 +112,11 @@ hash_file(uint64_t *h, const char *path, const char *dir, int depth)
 			*next++ = 0;
 		if (!include_name(line, name))
 			continue;
-		_cleanup_free_ char *sub = NULL;
-		if (asprintf(&sub, "%s/%s.policy", dir, name) < 0)
-			r = -ENOMEM;
-		else
-			r = hash_file(h, sub, dir, depth + 1);
+		size_t mark = arena_used;
+		_cleanup_free_ char *heap_sub = NULL;
+		const char *sub = arena_path(dir, name, &heap_sub);
+		r = sub ? hash_file(h, sub, dir, depth + 1) : -ENOMEM;
+		arena_used = mark;
 	}
 	arena_used = base;
 	return r;
@@ -108,20 +126,21 @@ int
 bpf_cache_key(const char *policy_arg, const char *policy_dir, const char *compiler_path,
 	      char key[17])
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *heap_path = NULL;
 	struct stat st;
 	uint64_t h = 14695981039346656037ULL;
 
-	/* Paths on the heap, not in PATH_MAX frames: the front door's stack stays within a page
-	 * or two (each new page is a fault, 25 us here). */
-	if (strchr(policy_arg, '/') ? asprintf(&path, "%s", policy_arg) < 0
-				    : asprintf(&path, "%s/%s.policy", policy_dir, policy_arg) < 0)
+	size_t mark = arena_used;
+	const char *path = strchr(policy_arg, '/') ? policy_arg
+						   : arena_path(policy_dir, policy_arg, &heap_path);
+	if (!path)
 		return -ENOMEM;
 	fnv(&h, "gradebox-bpf-3", 14);
 	if (stat(compiler_path, &st) < 0)
 		return -errno;
 	fnv_stat(&h, &st, false);
 	int r = hash_file(&h, path, policy_dir, 0);
+	arena_used = mark;
 	if (r < 0)
 		return r;
 	snprintf(key, 17, "%016llx", (unsigned long long)h);
@@ -150,7 +169,10 @@ bpf_cache_read(const char *key, struct policy_bpf *ret)
 	ssize_t n = util_read_full(fd, buf, (size_t)st.st_size);
 	if (n != st.st_size)
 		return -EINVAL;
-	return policy_bpf_from_bytes(buf, (size_t)n, ret);
+	int r = policy_bpf_adopt(buf, (size_t)n, ret);
+	if (r == 0)
+		TAKE_PTR(buf);
+	return r;
 }
 
 #define BPF_CACHE_KEEP 64 /* entries; each is about 1 KiB on tmpfs */

@@ -20,4 +20,8 @@ struct policy_bpf {
  * instructions, at most POLICY_BPF_MAX_INSNS. Copies it into *ret. Returns 0 or -EINVAL. */
 int policy_bpf_from_bytes(const void *data, size_t len, struct policy_bpf *ret);
 
+/* policy_bpf_from_bytes() without the copy: on success *ret owns @data (malloc'ed); on
+ * failure the caller still does. */
+int policy_bpf_adopt(void *data, size_t len, struct policy_bpf *ret);
+
 void policy_bpf_clear(struct policy_bpf *b);

@@ -99,6 +99,31 @@ util_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+int
+util_writev_all(int fd, struct iovec *iov, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = writev(fd, iov, (int)(n < IOV_MAX ? n : IOV_MAX));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* Skip what was written: whole pieces, then part of the next one. */
+		for (; n > 0 && (size_t)k >= iov->iov_len; iov++, n--)
+			k -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
 ssize_t
 util_read_full(int fd, void *buf, size_t len)
 {

@@ -61,6 +61,11 @@ fclosep(FILE **f)
 /* Writes all of @buf to @fd, retrying on EINTR and short writes. Returns 0 or -errno. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/* util_write_all() for @n pieces gathered by writev(2); the iovecs are consumed (a short write
+ * advances them). Returns 0 or -errno. */
+struct iovec;
+int util_writev_all(int fd, struct iovec *iov, size_t n);
+
 /* Reads up to @len bytes, retrying on EINTR, stopping at EOF. Returns bytes read or -errno. */
 ssize_t util_read_full(int fd, void *buf, size_t len);
 

@@ -7,9 +7,14 @@
 #include "tap.h"
 #include "util.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 
 static struct policy_bpf
 two_insns(void)
@@ -65,6 +70,105 @@ t_round_trip(void)
 	CHECK_EQ_INT(run_request_unpack(fd2, &q2), 0);
 	CHECK(run_request_config(q2)->envp == NULL);
 	CHECK(run_request_config(q2)->cwd == NULL);
+	return 0;
+}
+
+/* More pieces than one writev batch holds (64): 300 arguments and 100 variables, each of its
+ * own length, arrive whole and in order. */
+static int
+t_many_strings(void)
+{
+	enum {
+		NA = 300,
+		NE = 100
+	};
+	static char store[NA + NE][64];
+	char *argv[NA + 1], *envp[NE + 1];
+	for (int i = 0; i < NA; i++) {
+		snprintf(store[i], sizeof(store[i]), "arg%d-%.*s", i, i % 40,
+			 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		argv[i] = store[i];
+	}
+	for (int i = 0; i < NE; i++) {
+		snprintf(store[NA + i], sizeof(store[NA + i]), "V%d=%d", i, i * 7);
+		envp[i] = store[NA + i];
+	}
+	argv[NA] = envp[NE] = NULL;
+	struct policy_bpf bpf = two_insns();
+	struct run_config c;
+	run_config_init(&c);
+	c.argv = argv;
+	c.envp = envp;
+	c.cwd = "/box";
+
+	_cleanup_close_ int fd = -1;
+	CHECK_EQ_INT(run_request_pack(&c, &bpf, &fd), 0);
+	_cleanup_(run_request_freep) struct run_request *q = NULL;
+	CHECK_EQ_INT(run_request_unpack(fd, &q), 0);
+	const struct run_config *u = run_request_config(q);
+	for (int i = 0; i < NA; i++)
+		CHECK_STREQ(u->argv[i], argv[i]);
+	CHECK(u->argv[NA] == NULL);
+	for (int i = 0; i < NE; i++)
+		CHECK_STREQ(u->envp[i], envp[i]);
+	CHECK(u->envp[NE] == NULL);
+	CHECK_STREQ(u->cwd, "/box");
+	return 0;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* util_writev_all() through a pipe smaller than what it writes, read slowly, with a timer
+ * signal (no SA_RESTART) interrupting the writer every 200 us: a writev interrupted after
+ * some bytes returns a short count, and the rest must resume in the middle of a piece. The
+ * reader gets every byte in order. */
+static int
+t_writev_short_writes(void)
+{
+	static char a[5000], b[70000], c[3];
+	int p[2];
+	CHECK(pipe(p) == 0);
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0);
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (char)('A' + i % 23);
+	memcpy(c, "end", 3);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+		struct itimerval it = {{0, 200}, {0, 200}};
+		(void)sigaction(SIGALRM, &sa, NULL);
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+		struct iovec iov[] = {{a, sizeof(a)}, {NULL, 0}, {b, sizeof(b)}, {c, sizeof(c)}};
+		_exit(util_writev_all(p[1], iov, ELEMENTSOF(iov)) == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	static char got[sizeof(a) + sizeof(b) + sizeof(c) + 1];
+	size_t n = 0;
+	for (ssize_t k;
+	     n < sizeof(got) &&
+	     (k = read(p[0], got + n, sizeof(got) - n < 1000 ? sizeof(got) - n : 1000)) != 0;
+	     n += (size_t)k) {
+		if (k < 0 && errno == EINTR)
+			k = 0;
+		else if (k < 0)
+			break;
+		(void)usleep(300);
+	}
+	close(p[0]);
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_EQ_INT(n, (long)(sizeof(a) + sizeof(b) + sizeof(c)));
+	CHECK(memcmp(got, a, sizeof(a)) == 0);
+	CHECK(memcmp(got + sizeof(a), b, sizeof(b)) == 0);
+	CHECK(memcmp(got + sizeof(a) + sizeof(b), c, sizeof(c)) == 0);
 	return 0;
 }
 
@@ -144,4 +248,5 @@ t_damaged(void)
 	return 0;
 }
 
-TAP_MAIN(TAP_TEST(t_round_trip), TAP_TEST(t_damaged))
+TAP_MAIN(TAP_TEST(t_round_trip), TAP_TEST(t_many_strings), TAP_TEST(t_writev_short_writes),
+	 TAP_TEST(t_damaged))
