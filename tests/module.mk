@@ -33,7 +33,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(SANDBOX_SRCS) $(GRADER_SRCS)
 
 fuzz: $(FUZZ_BINS)
 
-test-bins: all $(UNIT_BINS) $(PROBE_BINS) $(FUZZ_REPLAY)
+test-bins: all $(UNIT_BINS) $(PROBE_BINS) $(FUZZ_REPLAY) $(B)/tests/gradebox-glibc
 
 test: deps test-bins check-boundaries check-format
 	prove --exec '' $(UNIT_BINS) $(FUZZ_REPLAY) $(INTEG)

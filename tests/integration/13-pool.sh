@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 41
+plan 43
 
 SOCK=$T/pool.sock
 POOL=
@@ -130,6 +130,28 @@ strace -f -qq -e trace=execve -o "$T/cold.trace" "$GB_RUN_BIN" run --quiet --res
 like "$(cat "$T/cold.trace")" 'gradebox-run", \["[^"]*", "run", "--cold", "--quiet"' \
 	"a shape the pool lacks: the runner builds it, told --cold so as not to ask again"
 is "$(json_field "$T/cold.json" status)/$(json_field "$T/cold.json" pool)" OK/false "and ran it cold"
+# The front door as it is built without musl-gcc (or with SANITIZE): against glibc, the same
+# sources. It must serve a warm run itself and hand a run the pool cannot take to its sibling.
+GLIBC_FRONT=$ROOT/build/tests/gradebox-glibc
+if [ -x "$GLIBC_FRONT" ]; then
+	mkdir -p "$T/glibc"
+	cp "$GLIBC_FRONT" "$T/glibc/gradebox"
+	ln "$T/bin/gradebox-run" "$T/glibc/gradebox-run" # the same runner: its cached filters
+	strace -f -qq -e trace=execve -o "$T/glibc.trace" "$T/glibc/gradebox" run \
+		--result "$T/glibc.json" --bind-ro "$PROBES:/probes" -- /probes/selfinfo \
+		>/dev/null 2>"$T/glibc.log" || true
+	is "$(execs "$T/glibc.trace")/$(json_field "$T/glibc.json" status)/$(json_field "$T/glibc.json" pool)" \
+		1/OK/true "the glibc front door serves a warm run itself" ||
+		diag "$(cat "$T/glibc.log" "$T/glibc.trace")"
+	"$T/glibc/gradebox" run --quiet --result "$T/glibc-cold.json" --disk 32M -- /bin/true \
+		>/dev/null 2>"$T/glibc-cold.log" || true
+	is "$(json_field "$T/glibc-cold.json" status)/$(json_field "$T/glibc-cold.json" pool)" \
+		OK/false "and hands a shape the pool lacks to the runner" || diag "$(cat "$T/glibc-cold.log")"
+else
+	for d in "the glibc front door serves a warm run itself" "and hands a shape the pool lacks to the runner"; do
+		must_work_skip "$d" "build/tests/gradebox-glibc not built (make test-bins)"
+	done
+fi
 # A tightened policy takes effect on the next warm run: the front door reads compiled filters
 # from the cache, and a stale one would still allow what the policy no longer does. The edit
 # keeps the file's size, inode and mtime (as a restored backup would): only its text differs.
