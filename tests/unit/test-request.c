@@ -23,6 +23,26 @@ two_insns(void)
 	return (struct policy_bpf){.insns = insns, .len = 2};
 }
 
+/* A config running @argv with @envp in @cwd, everything else the defaults. */
+static void
+config_for(struct run_config *c, char **argv, char **envp, const char *cwd)
+{
+	run_config_init(c);
+	c->argv = argv;
+	c->envp = envp;
+	c->cwd = cwd;
+}
+
+/* Packs @c (with a two-instruction filter) and unpacks it again into *ret. */
+static int
+round_trip(const struct run_config *c, struct run_request **ret)
+{
+	struct policy_bpf bpf = two_insns();
+	_cleanup_close_ int fd = -1;
+	int r = run_request_pack(c, &bpf, &fd);
+	return r < 0 ? r : run_request_unpack(fd, ret);
+}
+
 static int
 t_round_trip(void)
 {
@@ -30,10 +50,7 @@ t_round_trip(void)
 	char *argv[] = {a0, a1, NULL}, *envp[] = {e0, e1, NULL};
 	struct policy_bpf bpf = two_insns();
 	struct run_config c;
-	run_config_init(&c);
-	c.argv = argv;
-	c.envp = envp;
-	c.cwd = "/box/sub";
+	config_for(&c, argv, envp, "/box/sub");
 	c.memory_bytes = 12345;
 	c.cpu_time_ms = 7;
 	c.wall_time_ms = 9;
@@ -43,10 +60,8 @@ t_round_trip(void)
 	c.disk_bytes = 17;
 	c.open_files = 19;
 
-	_cleanup_close_ int fd = -1;
-	CHECK_EQ_INT(run_request_pack(&c, &bpf, &fd), 0);
 	_cleanup_(run_request_freep) struct run_request *q = NULL;
-	CHECK_EQ_INT(run_request_unpack(fd, &q), 0);
+	CHECK_EQ_INT(round_trip(&c, &q), 0);
 	const struct run_config *u = run_request_config(q);
 	CHECK_STREQ(u->argv[0], "/usr/bin/env");
 	CHECK_STREQ(u->argv[1], "a b");
@@ -64,10 +79,8 @@ t_round_trip(void)
 	/* No environment and no cwd: the sandbox's defaults, not empty ones. */
 	c.envp = NULL;
 	c.cwd = NULL;
-	_cleanup_close_ int fd2 = -1;
-	CHECK_EQ_INT(run_request_pack(&c, &bpf, &fd2), 0);
 	_cleanup_(run_request_freep) struct run_request *q2 = NULL;
-	CHECK_EQ_INT(run_request_unpack(fd2, &q2), 0);
+	CHECK_EQ_INT(round_trip(&c, &q2), 0);
 	CHECK(run_request_config(q2)->envp == NULL);
 	CHECK(run_request_config(q2)->cwd == NULL);
 	return 0;
@@ -94,17 +107,11 @@ t_many_strings(void)
 		envp[i] = store[NA + i];
 	}
 	argv[NA] = envp[NE] = NULL;
-	struct policy_bpf bpf = two_insns();
 	struct run_config c;
-	run_config_init(&c);
-	c.argv = argv;
-	c.envp = envp;
-	c.cwd = "/box";
+	config_for(&c, argv, envp, "/box");
 
-	_cleanup_close_ int fd = -1;
-	CHECK_EQ_INT(run_request_pack(&c, &bpf, &fd), 0);
 	_cleanup_(run_request_freep) struct run_request *q = NULL;
-	CHECK_EQ_INT(run_request_unpack(fd, &q), 0);
+	CHECK_EQ_INT(round_trip(&c, &q), 0);
 	const struct run_config *u = run_request_config(q);
 	for (int i = 0; i < NA; i++)
 		CHECK_STREQ(u->argv[i], argv[i]);
