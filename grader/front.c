@@ -43,8 +43,10 @@ self_dir(char *buf, size_t size)
 }
 
 /* Execs sibling @name with our arguments; with @cold, "--cold" goes right after "run" (options
- * stop at the first non-option, so it is read as one of them). Returns only on failure. */
-static int
+ * stop at the first non-option, so it is read as one of them). Returns only on failure. Not
+ * inlined: its 8 KiB of paths would widen front_run()'s frame, and with stack-clash probes a
+ * warm run, which never gets here, would touch two more stack pages (faults) on entry. */
+static __attribute__((noinline)) int
 exec_sibling(const char *name, char **argv, bool cold)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];
@@ -74,7 +76,7 @@ exec_sibling(const char *name, char **argv, bool cold)
  * identity. The paths live in this frame: called after the options were parsed, whose
  * realpath() calls went deeper, it reuses stack pages already there (a static buffer would be
  * a fresh page, a fault, each). */
-static int
+static __attribute__((noinline)) int
 cached_filter(const char *policy_arg, struct policy_bpf *ret)
 {
 	char runner[PATH_MAX + 32], pdir[PATH_MAX], key[17];

@@ -15,20 +15,21 @@
 const char *
 cli_policy_dir(char *buf, size_t size)
 {
+	static const char rel[] = "/../policies";
 	const char *e = getenv("GRADEBOX_POLICY_DIR");
-	char exe[PATH_MAX];
 
 	if (e && *e) {
 		snprintf(buf, size, "%s", e);
 		return buf;
 	}
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	/* In place, without a PATH_MAX buffer of its own: the front door calls this on every
+	 * warm run, and each stack page a frame reaches first costs a fault (docs/performance.md). */
+	ssize_t n = size > sizeof(rel) ? readlink("/proc/self/exe", buf, size - sizeof(rel)) : -1;
 	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
+		buf[n] = 0;
+		char *slash = strrchr(buf, '/');
 		if (slash) {
-			*slash = 0;
-			snprintf(buf, size, "%s/../policies", exe);
+			memcpy(slash, rel, sizeof(rel));
 			if (access(buf, R_OK) == 0)
 				return buf;
 		}
