@@ -143,10 +143,11 @@ front_run(char **argv)
 		if (r == 1 && res.message[0] && !cli.quiet)
 			log_notice("run: the warm pool refused (%s); building a sandbox",
 				   res.message);
-		/* Nothing ran. The runner opens the stream files again: a regular file or a
-		 * pipe inherited from the shell reads the same; only a named FIFO whose writer
-		 * already left would lose what it wrote. */
-		run_cli_done(&cli);
+		/* Nothing ran. The runner gets the stream files as opened here, not their paths:
+		 * a named FIFO whose writer already left would be empty on a second open. */
+		r = run_cli_pass_streams(&cli);
+		if (r < 0)
+			return log_error_errno(r, "run: cannot hand the streams over: %m"), 2;
 		return exec_sibling("gradebox-run", argv, true);
 	}
 	/* The program may have started: running it again could do things twice. */
@@ -157,6 +158,8 @@ int
 main(int argc, char **argv)
 {
 	log_set_ident("gradebox");
+	/* Only this process hands streams to the runner; none come from our own caller. */
+	(void)unsetenv(RUN_CLI_STREAMS_ENV);
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return front_run(argv);
 	if (argc >= 2 && strcmp(argv[1], "pool") == 0)

@@ -345,9 +345,57 @@ open_stream(const char *opt, const char *path, int flags, int *fd, int *config_f
 	return 0;
 }
 
+/* Takes the streams the front door opened (run_cli_pass_streams()) for the options given.
+ * Returns 1 if there were any, 0 if not, or -EINVAL. */
+static int
+take_streams(struct run_cli *cli)
+{
+	const char *e = getenv(RUN_CLI_STREAMS_ENV);
+	int fd[4];
+
+	if (!e)
+		return 0;
+	int n = sscanf(e, "%d,%d,%d,%d", &fd[0], &fd[1], &fd[2], &fd[3]);
+	(void)unsetenv(RUN_CLI_STREAMS_ENV); /* never into a program's environment */
+	const char *paths[4] = {cli->stdin_path, cli->stdout_path, cli->stderr_path,
+				cli->result_path};
+	int *mine[4] = {&cli->in_fd, &cli->out_fd, &cli->err_fd, &cli->result_fd};
+	int *config[4] = {&cli->c.stdin_fd, &cli->c.stdout_fd, &cli->c.stderr_fd, NULL};
+	if (n != 4)
+		return log_error_errno(-EINVAL, "run: malformed %s", RUN_CLI_STREAMS_ENV);
+	/* Each must be open exactly where a path was given: the same command line was parsed. */
+	for (int i = 0; i < 4; i++)
+		if ((paths[i] != NULL) != (fd[i] >= 0) ||
+		    (fd[i] >= 0 && fcntl(fd[i], F_SETFD, FD_CLOEXEC) < 0))
+			return log_error_errno(-EINVAL, "run: %s does not match the options",
+					       RUN_CLI_STREAMS_ENV);
+	for (int i = 0; i < 4; i++) {
+		*mine[i] = fd[i];
+		if (config[i])
+			*config[i] = fd[i];
+	}
+	return 1;
+}
+
+int
+run_cli_pass_streams(struct run_cli *cli)
+{
+	int fd[4] = {cli->in_fd, cli->out_fd, cli->err_fd, cli->result_fd};
+	char v[64];
+
+	for (int i = 0; i < 4; i++)
+		if (fd[i] >= 0 && fcntl(fd[i], F_SETFD, 0) < 0)
+			return -errno;
+	snprintf(v, sizeof(v), "%d,%d,%d,%d", fd[0], fd[1], fd[2], fd[3]);
+	return setenv(RUN_CLI_STREAMS_ENV, v, 1) < 0 ? -errno : 0;
+}
+
 int
 run_cli_open_streams(struct run_cli *cli)
 {
+	int t = take_streams(cli);
+	if (t != 0)
+		return t < 0 ? t : 0;
 	int r = open_stream("--stdin", cli->stdin_path, O_RDONLY, &cli->in_fd, &cli->c.stdin_fd);
 	if (r == 0)
 		r = open_stream("--stdout", cli->stdout_path, O_WRONLY | O_CREAT | O_TRUNC,

@@ -42,9 +42,20 @@ int run_cli_parse(int argc, char **argv, struct run_cli *cli);
 
 /* Opens --stdin, --stdout and --stderr and points the config at them, and creates the
  * --result file (cli->result_fd): a path that cannot be written is refused before anything
- * runs, on a warm run and a cold one alike. Returns 0, or -errno after saying which one
- * failed. */
+ * runs, on a warm run and a cold one alike. Streams handed over by the front door
+ * (RUN_CLI_STREAMS_ENV, which it then removes from the environment) are taken as they are
+ * instead. Returns 0, or -errno after saying which one failed. */
 int run_cli_open_streams(struct run_cli *cli);
+
+/* The environment variable through which the front door hands its open stream files to the
+ * runner it execs after a pool refused the run: "IN,OUT,ERR,RESULT", descriptor numbers or -1.
+ * Opening them again would truncate nothing new, but a named FIFO whose writer already left
+ * would be empty (or block) on the second open. */
+#define RUN_CLI_STREAMS_ENV "GRADEBOX_STREAM_FDS"
+
+/* For the front door, before it execs the runner: keeps the stream files it opened open across
+ * the exec and names them in RUN_CLI_STREAMS_ENV. Returns 0 or -errno. */
+int run_cli_pass_streams(struct run_cli *cli);
 
 /* Frees what run_cli_parse() and run_cli_open_streams() took. */
 void run_cli_done(struct run_cli *cli);

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 43
+plan 45
 
 SOCK=$T/pool.sock
 POOL=
@@ -196,6 +196,24 @@ like "$(cat "$T/old.log")" 'refused \(the pool speaks protocol 1, this gradebox 
 rc=0
 "$GB_RUN_BIN" run --quiet --memory 1X -- /bin/true >/dev/null 2>"$T/bad.log" || rc=$?
 is "$rc/$(grep -c 'invalid size' "$T/bad.log")" 2/1 "a bad option: exit 2, said once (by the front door)"
+# A run the pool refuses after the client opened its streams (here: another disk size) goes to
+# the runner with the streams as they were opened: a named FIFO whose writer has already left
+# still delivers what it wrote (a second open would find it empty, or block for ever).
+mkfifo "$T/in.fifo"
+(printf 'through-the-fifo\n' >"$T/in.fifo") &
+fifo_writer=$!
+bg_track "$fifo_writer"
+rc=0
+timeout -k 5 20 "$GB_RUN_BIN" run --quiet --disk 32M --stdin "$T/in.fifo" --stdout "$T/fifo.out" \
+	--result "$T/fifo.json" -- /bin/cat >/dev/null 2>"$T/fifo.log" || rc=$?
+wait "$fifo_writer" 2>/dev/null || true
+is "$rc/$(cat "$T/fifo.out" 2>/dev/null)/$(json_field "$T/fifo.json" pool)" 0/through-the-fifo/false \
+	"a refused run keeps its --stdin FIFO: the runner reads what the writer left" ||
+	diag "$(cat "$T/fifo.log")"
+GRADEBOX_STREAM_FDS=0,1,2,-1 "$GB_RUN_BIN" run --quiet --stdout "$T/env.out" -- /bin/echo env-ok \
+	>/dev/null 2>"$T/env.log" || true
+is "$(cat "$T/env.out" 2>/dev/null)" env-ok "a caller's own GRADEBOX_STREAM_FDS is ignored" ||
+	diag "$(cat "$T/env.log")"
 # An unwritable --result is refused before the program runs, warm (the front door opens it)
 # and cold (the runner does) alike: a result that cannot be kept must not cost a run. The
 # program would write to its --stdout file.
