@@ -15,8 +15,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 /* Directory holding policies/NAME.policy: $GRADEBOX_POLICY_DIR, else ../policies next to the
- * binary (a build tree), else /usr/share/gradebox/policies. Writes into @buf. */
-const char *cli_policy_dir(char *buf, size_t size);
+ * binary (a build tree; @self_dir when the caller knows the binary's directory, NULL to look it
+ * up), else /usr/share/gradebox/policies. Writes into @buf. */
+const char *cli_policy_dir(const char *self_dir, char *buf, size_t size);
 
 /* Prints a result as the per-test table staff read. */
 void cli_print_result(FILE *f, const struct pipeline_result *r);

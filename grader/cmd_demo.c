@@ -875,13 +875,8 @@ static void
 corpus_path(const char *rel, char *buf, size_t size)
 {
 	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (n > 0) {
-		self[n] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash)
-			*slash = 0;
+	if (util_self_dir(self, sizeof(self)) == 0) {
 		snprintf(buf, size, "%.3000s/../%s", self, rel);
 		if (access(buf, R_OK) == 0)
 			return;

@@ -65,7 +65,7 @@ cli_grade_one(const char *assignment_dir, const char *tarball, const char *scrat
 		return r;
 	}
 	struct pipeline_config cfg = {
-		.policy_dir = cli_policy_dir(pdir, sizeof(pdir)),
+		.policy_dir = cli_policy_dir(NULL, pdir, sizeof(pdir)),
 		.self_exe = self,
 		.scratch_dir = scratch,
 		.max_archive_bytes = 64ULL << 20,

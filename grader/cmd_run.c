@@ -91,7 +91,7 @@ cmd_run(int argc, char **argv)
 	char pdir[PATH_MAX], key[17] = "";
 	struct policy_error perr = {0};
 	struct policy_bpf bpf = {0};
-	cli_policy_dir(pdir, sizeof(pdir));
+	cli_policy_dir(NULL, pdir, sizeof(pdir));
 	/* This binary compiles the filters, so the entries are keyed by its own identity. */
 	r = bpf_cache_key(cli.policy_arg, pdir, "/proc/self/exe", key);
 	if (r == 0 && bpf_cache_read(key, &bpf) == 0)

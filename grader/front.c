@@ -28,20 +28,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The directory this binary is in, where its siblings are. */
-static int
-self_dir(char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	if (n < 0)
-		return log_error_errno(-errno, "cannot find my own binary: %m");
-	buf[n] = 0;
-	char *slash = strrchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	return 0;
-}
-
 /* Execs sibling @name with our arguments; with @cold, "--cold" goes right after "run" (options
  * stop at the first non-option, so it is read as one of them). Returns only on failure. Not
  * inlined: its 8 KiB of paths would widen front_run()'s frame, and with stack-clash probes a
@@ -52,8 +38,9 @@ exec_sibling(const char *name, char **argv, bool cold)
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	static char *args[4096], cold_opt[] = "--cold";
 
-	if (self_dir(dir, sizeof(dir)) < 0)
-		return 2;
+	int r = util_self_dir(dir, sizeof(dir));
+	if (r < 0)
+		return log_error_errno(r, "cannot find my own binary: %m"), 2;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (cold) {
 		size_t n = 0, i = 0;
@@ -81,11 +68,13 @@ cached_filter(const char *policy_arg, struct policy_bpf *ret)
 {
 	char runner[PATH_MAX + 32], pdir[PATH_MAX], key[17];
 
-	int r = self_dir(runner, sizeof(runner) - 32);
+	/* One look at /proc/self/exe for both: the policies and the runner are found next to
+	 * this binary. */
+	int r = util_self_dir(runner, sizeof(runner) - 32);
 	if (r < 0)
 		return r;
+	cli_policy_dir(runner, pdir, sizeof(pdir));
 	strcat(runner, "/gradebox-run");
-	cli_policy_dir(pdir, sizeof(pdir));
 	r = bpf_cache_key(policy_arg, pdir, runner, key);
 	return r < 0 ? r : bpf_cache_read(key, ret);
 }

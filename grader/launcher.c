@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "log.h"
 #include "pool.h"
+#include "util.h"
 
 #include <limits.h>
 #include <string.h>
@@ -24,15 +25,9 @@ main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "pool") == 0)
 		return cmd_pool(argc - 1, argv + 1);
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0) {
-		log_error("cannot find my own binary: %m");
-		return 2;
-	}
-	self[n] = 0;
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = 0;
+	int r = util_self_dir(self, sizeof(self));
+	if (r < 0)
+		return log_error_errno(r, "cannot find my own binary: %m"), 2;
 	snprintf(path, sizeof(path), "%s/gradebox-grader", self);
 	execv(path, argv);
 	log_error("cannot run %s: %m", path);

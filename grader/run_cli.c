@@ -13,7 +13,7 @@
 #include <string.h>
 
 const char *
-cli_policy_dir(char *buf, size_t size)
+cli_policy_dir(const char *self_dir, char *buf, size_t size)
 {
 	static const char rel[] = "/../policies";
 	const char *e = getenv("GRADEBOX_POLICY_DIR");
@@ -22,17 +22,18 @@ cli_policy_dir(char *buf, size_t size)
 		snprintf(buf, size, "%s", e);
 		return buf;
 	}
-	/* In place, without a PATH_MAX buffer of its own: the front door calls this on every
-	 * warm run, and each stack page a frame reaches first costs a fault (docs/performance.md). */
-	ssize_t n = size > sizeof(rel) ? readlink("/proc/self/exe", buf, size - sizeof(rel)) : -1;
-	if (n > 0) {
-		buf[n] = 0;
-		char *slash = strrchr(buf, '/');
-		if (slash) {
-			memcpy(slash, rel, sizeof(rel));
-			if (access(buf, R_OK) == 0)
-				return buf;
-		}
+	/* In @buf itself, without a PATH_MAX buffer of its own: the front door calls this on
+	 * every warm run, and each stack page a frame reaches first costs a fault
+	 * (docs/performance.md). */
+	int r = -ENAMETOOLONG;
+	if (self_dir)
+		r = snprintf(buf, size, "%s", self_dir) < (int)(size - sizeof(rel)) ? 0 : r;
+	else if (size > sizeof(rel))
+		r = util_self_dir(buf, size - sizeof(rel));
+	if (r == 0) {
+		strcat(buf, rel);
+		if (access(buf, R_OK) == 0)
+			return buf;
 	}
 	snprintf(buf, size, "/usr/share/gradebox/policies");
 	return buf;

@@ -735,7 +735,7 @@ cmd_serve(int argc, char **argv)
 		return log_error_errno(r, "serve: cannot create data dir %s: %m", s.data_dir), 2;
 	if ((r = ensure_token(&s)) < 0)
 		return log_error_errno(r, "serve: cannot create the staff token: %m"), 2;
-	cli_policy_dir(s.policy_dir, sizeof(s.policy_dir));
+	cli_policy_dir(NULL, s.policy_dir, sizeof(s.policy_dir));
 	char host[64] = "localhost";
 	(void)gethostname(host, sizeof(host) - 1);
 	snprintf(s.owner_prefix, sizeof(s.owner_prefix), "%.60s:%d", host, (int)getpid());

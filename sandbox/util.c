@@ -124,6 +124,23 @@ util_writev_all(int fd, struct iovec *iov, size_t n)
 	return 0;
 }
 
+int
+util_self_dir(char *buf, size_t size)
+{
+	if (size < 2)
+		return -ENAMETOOLONG;
+	ssize_t n = readlink("/proc/self/exe", buf, size);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return 0;
+}
+
 ssize_t
 util_read_full(int fd, void *buf, size_t len)
 {

@@ -69,6 +69,10 @@ int util_writev_all(int fd, struct iovec *iov, size_t n);
 /* Reads up to @len bytes, retrying on EINTR, stopping at EOF. Returns bytes read or -errno. */
 ssize_t util_read_full(int fd, void *buf, size_t len);
 
+/* The directory of the running binary (/proc/self/exe without its last component), into @buf.
+ * Returns 0 or -errno (-ENAMETOOLONG when it does not fit). */
+int util_self_dir(char *buf, size_t size);
+
 /* One message on a SOCK_SEQPACKET (or datagram) socket with up to UTIL_MAX_FDS fds riding
  * along (SCM_RIGHTS). Returns 0 or -errno. */
 #define UTIL_MAX_FDS 5 /* the pool's request: the run, stdin, stdout, stderr, the result file */
