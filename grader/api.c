@@ -311,7 +311,10 @@ reply_errno(struct evhttp_request *req, int r, const char *what)
 		reply_error(req, 400, "%s: invalid", what);
 		break;
 	case -EBUSY:
-		reply_error(req, 503, "%s: database busy, retry", what);
+		/* Nothing was written (the transaction rolled back): the request can be sent
+		 * again as it was, and the CLI does so when it sees Retry-After. */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		reply_error(req, 503, "%s: database busy (locked by another process), retry", what);
 		break;
 	case -ENOSPC:
 	case -EROFS:

@@ -43,6 +43,7 @@ struct response {
 	int code;   /* 0: no response (see err) */
 	char *body; /* owned, NUL-terminated */
 	size_t len;
+	int retry_after_s; /* a 503's Retry-After (seconds), 0 when absent */
 	char err[128];
 };
 
@@ -154,6 +155,10 @@ on_done(struct evhttp_request *req, void *arg)
 			snprintf(r->err, sizeof(r->err), "connection refused or failed");
 		return;
 	}
+	const char *ra = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
+	uint64_t v;
+	if (r->code == 503 && ra && util_parse_u64(ra, &v) == 0)
+		r->retry_after_s = v > 0 && v < 60 ? (int)v : 1;
 	in = evhttp_request_get_input_buffer(req);
 	n = evbuffer_get_length(in);
 	r->body = malloc(n + 1);
@@ -170,8 +175,8 @@ on_done(struct evhttp_request *req, void *arg)
 /* Sends one request and runs the loop until its response (or the timeout). Returns 0 with
  * ret->code set, or -EIO with ret->err saying why nothing came back. */
 static int
-http(struct client *cl, enum evhttp_cmd_type method, const char *path, const char *type,
-     const void *body, size_t len, struct response *ret)
+http_once(struct client *cl, enum evhttp_cmd_type method, const char *path, const char *type,
+	  const void *body, size_t len, struct response *ret)
 {
 	struct evhttp_connection *conn;
 	struct evhttp_request *req;
@@ -213,6 +218,39 @@ http(struct client *cl, enum evhttp_cmd_type method, const char *path, const cha
 	event_base_dispatch(cl->base);
 	evhttp_connection_free(conn);
 	return ret->code ? 0 : -EIO;
+}
+
+static const char *reason(const struct response *r, char *buf, size_t size);
+
+/* http_once(), sent again while the server answers 503 with Retry-After: its database was
+ * locked by another process and nothing was written, so the same request is safe to repeat.
+ * Gives up after the client's timeout (--timeout), with the server's last answer. */
+static int
+http(struct client *cl, enum evhttp_cmd_type method, const char *path, const char *type,
+     const void *body, size_t len, struct response *ret)
+{
+	uint64_t deadline = util_now_ns() + (uint64_t)cl->timeout_s * 1000000000ULL;
+	bool said = false;
+
+	for (;;) {
+		int r = http_once(cl, method, path, type, body, len, ret);
+		if (r < 0 || ret->code != 503 || ret->retry_after_s <= 0)
+			return r;
+		uint64_t wait_ns = (uint64_t)ret->retry_after_s * 1000000000ULL;
+		if (util_now_ns() + wait_ns > deadline)
+			return r;
+		if (!said) {
+			char buf[256];
+			fprintf(stderr, "gradebox: the server is busy (");
+			put_safe(stderr, reason(ret, buf, sizeof(buf)), sizeof(buf));
+			fprintf(stderr, "); trying again for up to %d s\n", cl->timeout_s);
+			said = true;
+		}
+		response_clear(ret);
+		struct timespec ts = {.tv_sec = (time_t)(wait_ns / 1000000000ULL)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 }
 
 /* The server's reason from an error reply ({"error": ...}), or the status line. */

@@ -30,6 +30,14 @@
 #include <sys/wait.h>
 
 #define TICK_MS 250
+/* How long one database call of the event loop may wait for another process's write lock
+ * (an admin's sqlite3, a second server on the same file). Normal contention is a few ms; a
+ * longer lock would stall every status query behind it, so the loop gives up instead:
+ * claims and heartbeats are retried at the next tick, a finished job's outcome waits in
+ * memory (slot_settle()), and an API write answers 503 with Retry-After (the CLI retries). */
+#define LOOP_BUSY_MS 20
+/* At shutdown, the last try to record outcomes that waited may take longer. */
+#define SHUTDOWN_BUSY_MS 5000
 
 struct server;
 
@@ -50,6 +58,11 @@ struct slot {
 	int wait_status;
 	uint64_t started_ns;
 	uint64_t last_heartbeat_ns;
+	/* The worker is done; its outcome waits to be recorded (the database was locked). */
+	bool settling;
+	uint64_t settle_since_ns; /* 0 until a write of the outcome found the database locked */
+	json_t *result;	      /* owned: the worker's result while settling; NULL: see fail_why */
+	char *fail_why;	      /* owned: why the worker gave no result */
 	struct queue_job job; /* owned while busy */
 };
 
@@ -60,6 +73,7 @@ struct server {
 	struct slot *slots;
 	unsigned n_slots, busy;
 	bool draining;
+	bool claims_locked; /* the last claim found the database locked */
 	uint64_t drain_deadline_ns;
 	uint64_t last_requeue_ns;
 	struct event *ev_tick, *ev_claim, *ev_term, *ev_int, *ev_hup, *ev_spawned;
@@ -177,7 +191,9 @@ on_worker_exit(evutil_socket_t fd, short what, void *arg)
 		slot_finish(sl);
 }
 
-static void
+/* Writes a worker's result. Returns what queue_complete() or queue_fail() returned: -EBUSY
+ * when the database was locked (nothing written, nothing logged: the caller tries again). */
+static int
 record_outcome(struct server *s, struct slot *sl, json_t *j)
 {
 	struct pipeline_result res = {0};
@@ -191,17 +207,18 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 				  : res.message[0] ? res.message
 						   : "malformed worker result";
 		r = queue_fail(s->db, &sl->job, why, false, &requeued);
-		log_warning("job %" PRIi64 ": internal error (%s)%s", sl->job.id, why,
-			    r < 0      ? ", not recorded"
-			    : requeued ? ", requeued"
-				       : ", failed");
+		if (r != -EBUSY)
+			log_warning("job %" PRIi64 ": internal error (%s)%s", sl->job.id, why,
+				    r < 0      ? ", not recorded"
+				    : requeued ? ", requeued"
+					       : ", failed");
 		pipeline_result_clear(&res);
-		return;
+		return r;
 	}
 	struct queue_test_result *tr = calloc(res.n_tests ? res.n_tests : 1, sizeof(*tr));
 	if (!tr) {
 		pipeline_result_clear(&res);
-		return;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < res.n_tests; i++) {
 		const struct pipeline_test *t = &res.tests[i];
@@ -232,7 +249,7 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 		free(ev_text);
 		free(tr);
 		pipeline_result_clear(&res);
-		return;
+		return -ENOMEM;
 	}
 	if (res.verdict == VERDICT_RJ) {
 		json_t *d = json_pack("{s:s}", "reason", res.message);
@@ -329,11 +346,11 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 	if (r == -ESTALE)
 		log_notice("job %" PRIi64 ": lease lost (cancelled or re-claimed), result dropped",
 			   sl->job.id);
-	else if (r < 0)
+	else if (r < 0 && r != -EBUSY)
 		/* Nothing was written; the lease expires and the job is graded again. */
 		log_error_errno(r, "job %" PRIi64 ": cannot record the result, will retry: %m",
 				sl->job.id);
-	else
+	else if (r == 0)
 		log_info("job %" PRIi64 ": %s %g/%g", sl->job.id, o.verdict, o.score, o.max_score);
 	for (size_t i = 0; i < n_ev; i++)
 		free(ev_text[i]);
@@ -341,6 +358,7 @@ record_outcome(struct server *s, struct slot *sl, json_t *j)
 	free(ev);
 	free(tr);
 	pipeline_result_clear(&res);
+	return r;
 }
 
 static void
@@ -357,16 +375,53 @@ slot_release(struct slot *sl)
 		close(sl->pidfd);
 	if (sl->out_fd >= 0)
 		close(sl->out_fd);
+	json_decref(sl->result);
+	free(sl->fail_why);
 	queue_job_clear(&sl->job);
 	*sl = (struct slot){.srv = s, .index = sl->index, .pidfd = -1, .out_fd = -1};
 	s->busy--;
 	event_active(s->ev_claim, EV_TIMEOUT, 0);
 }
 
+/* Records a finished worker's outcome, or leaves it waiting (sl->settling) when another
+ * process holds the database's write lock: on_tick() calls again. The job keeps its slot and
+ * its lease meanwhile, so a lock neither loses a result nor has the job graded twice; only a
+ * lock held past the lease does, as a dead server would (the result is then refused as
+ * stale and the job graded again). Releases the slot once the outcome is written or refused. */
+static void
+slot_settle(struct slot *sl)
+{
+	struct server *s = sl->srv;
+	int r;
+
+	if (sl->result)
+		r = record_outcome(s, sl, sl->result);
+	else {
+		bool requeued = false;
+		r = queue_fail(s->db, &sl->job, sl->fail_why, false, &requeued);
+		if (r != -EBUSY)
+			log_warning("job %" PRIi64 ": %s%s", sl->job.id, sl->fail_why,
+				    requeued ? ", requeued" : "");
+	}
+	if (r == -EBUSY) {
+		if (!sl->settle_since_ns) {
+			sl->settle_since_ns = util_now_ns();
+			log_notice("job %" PRIi64 ": the database is locked by another process; "
+				   "the outcome waits in memory",
+				   sl->job.id);
+		}
+		return;
+	}
+	if (sl->settle_since_ns)
+		log_notice("job %" PRIi64 ": outcome %s after waiting %.1f s for the database",
+			   sl->job.id, r == 0 ? "recorded" : "not recorded",
+			   (double)(util_now_ns() - sl->settle_since_ns) / 1e9);
+	slot_release(sl);
+}
+
 static void
 slot_finish(struct slot *sl)
 {
-	struct server *s = sl->srv;
 	size_t len = evbuffer_get_length(sl->buf);
 	json_t *j = NULL;
 
@@ -375,8 +430,7 @@ slot_finish(struct slot *sl)
 		j = json_loadb(txt, len, 0, NULL);
 	}
 	if (j) {
-		record_outcome(s, sl, j);
-		json_decref(j);
+		sl->result = j;
 	} else {
 		char why[256];
 		json_error_t jerr = {0};
@@ -392,11 +446,16 @@ slot_finish(struct slot *sl)
 			snprintf(why, sizeof(why),
 				 "grading worker died (status %d) without a result",
 				 sl->wait_status);
-		bool requeued = false;
-		(void)queue_fail(s->db, &sl->job, why, false, &requeued);
-		log_warning("job %" PRIi64 ": %s%s", sl->job.id, why, requeued ? ", requeued" : "");
+		sl->fail_why = strdup(why);
+		if (!sl->fail_why) {
+			/* Nothing can be recorded: the lease expires and the job is graded again. */
+			log_error("job %" PRIi64 ": %s; out of memory", sl->job.id, why);
+			slot_release(sl);
+			return;
+		}
 	}
-	slot_release(sl);
+	sl->settling = true;
+	slot_settle(sl);
 }
 
 /* Stops a slot's worker: now, or as soon as the spawner says which process it is. */
@@ -501,10 +560,21 @@ claim_jobs(struct server *s)
 			continue;
 		snprintf(owner, sizeof(owner), "%s:%u", s->owner_prefix, i);
 		int r = queue_claim(s->db, owner, s->lease_ms, &sl->job);
+		if (r == -EBUSY) {
+			/* Tried at every tick while the lock lasts: said once. */
+			if (!s->claims_locked)
+				log_notice(
+					"the database is locked by another process; claims wait");
+			s->claims_locked = true;
+			return;
+		}
 		if (r < 0) {
 			log_warning_errno(r, "claim failed, will retry: %m");
 			return;
 		}
+		if (s->claims_locked)
+			log_notice("the database is writable again");
+		s->claims_locked = false;
 		if (r == 0)
 			return; /* nothing queued */
 		sl->busy = true;
@@ -553,6 +623,17 @@ api_health(void *arg, int *ret_slots, int *ret_busy, int *ret_draining)
 	*ret_draining = s->draining;
 }
 
+/* Past the drain deadline: true once no worker runs (busy slots only hold outcomes waiting
+ * for the database, which the teardown tries to record one last time). */
+static bool
+shutdown_ready(const struct server *s)
+{
+	for (unsigned i = 0; i < s->n_slots; i++)
+		if (s->slots[i].busy && !s->slots[i].settling)
+			return false;
+	return true;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -561,9 +642,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	/* Keep our leases alive; a lost lease (cancel) ends the worker. */
+	/* Keep our leases alive; a lost lease (cancel) ends the worker. Outcomes that found the
+	 * database locked are tried again. */
 	for (unsigned i = 0; i < s->n_slots; i++) {
 		struct slot *sl = &s->slots[i];
+		if (sl->busy && sl->settling) {
+			slot_settle(sl);
+			continue;
+		}
 		if (!sl->busy || sl->exited)
 			continue;
 		if ((now - sl->last_heartbeat_ns) / 1000000ULL < (uint64_t)s->lease_ms / 3)
@@ -587,10 +673,13 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			log_notice("drained, exiting");
 			event_base_loopexit(s->base, NULL);
 		} else if (now >= s->drain_deadline_ns) {
-			/* Out of patience: the jobs go back to the queue for the next start. */
+			/* Out of patience: the jobs go back to the queue for the next start, and an
+			 * outcome still waiting for the database gets its last try at the exit. */
 			for (unsigned i = 0; i < s->n_slots; i++)
-				if (s->slots[i].busy)
+				if (s->slots[i].busy && !s->slots[i].settling)
 					slot_kill(&s->slots[i]);
+			if (shutdown_ready(s))
+				event_base_loopexit(s->base, NULL);
 		}
 		return;
 	}
@@ -747,6 +836,9 @@ cmd_serve(int argc, char **argv)
 	r = db_open(dbpath, s.schema_dir, &s.db);
 	if (r < 0)
 		return log_error_errno(r, "serve: cannot open %s: %m", dbpath), 2;
+	r = db_set_busy_timeout(s.db, LOOP_BUSY_MS);
+	if (r < 0)
+		return log_error_errno(r, "serve: cannot set the database's busy timeout: %m"), 2;
 
 	/* 3. event base, signals, timers, HTTP */
 	/* Keep freed heap mapped. glibc returns the top of the heap to the kernel as soon as
@@ -824,8 +916,21 @@ out:
 		spawner_stop(s.spawner);
 		on_spawned(-1, 0, &s);
 	}
+	if (s.db)
+		(void)db_set_busy_timeout(s.db, SHUTDOWN_BUSY_MS);
 	for (unsigned i = 0; s.slots && i < s.n_slots; i++)
-		if (s.slots[i].busy) {
+		if (s.slots[i].busy && s.slots[i].settling) {
+			slot_settle(&s.slots[i]);
+			if (s.slots[i].busy) {
+				/* Still locked: nothing is written, the lease expires, and the job is
+				 * graded again (by the next server on this database). */
+				log_warning(
+					"job %" PRIi64 ": outcome not recorded (the database is "
+					"still locked); the job is graded again after its lease",
+					s.slots[i].job.id);
+				slot_release(&s.slots[i]);
+			}
+		} else if (s.slots[i].busy) {
 			if (s.slots[i].pid > 0) {
 				(void)kill(s.slots[i].pid, SIGKILL);
 				(void)waitpid(s.slots[i].pid, NULL, 0);

@@ -186,6 +186,37 @@ _lib_cleanup() {
 }
 trap _lib_cleanup EXIT
 
+# ---- another process holding the database ------------------------------------------------
+
+# db_lock DB NAME: a process that holds DB's write lock (BEGIN IMMEDIATE, as an admin's sqlite3
+# would) until db_unlock NAME; returns once the lock is held. Killed at exit like any bg_track.
+db_lock() {
+	"$PY" -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+for _ in range(1200):
+    try:
+        open(sys.argv[3]).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+c.execute("ROLLBACK")' "$1" "$T/$2.held" "$T/$2.release" &
+	eval "_db_lock_$2=$!"
+	bg_track "$!"
+	local _
+	for _ in $(seq 200); do [ -e "$T/$2.held" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# db_unlock NAME: releases the lock db_lock NAME holds and waits for its process.
+db_unlock() {
+	local pid
+	eval "pid=\${_db_lock_$1:-}"
+	: >"$T/$1.release"
+	if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
+}
+
 # ---- JSON and probe output ---------------------------------------------------------------
 
 # json_field FILE KEY: the value (strings raw, true/false, nothing for null or missing).
