@@ -83,7 +83,6 @@ struct server {
 	char data_dir[PATH_MAX];
 	char schema_dir[PATH_MAX];
 	char policy_dir[PATH_MAX];
-	char self_exe[PATH_MAX];
 	const char *image;
 	const char *bind;
 	unsigned port;
@@ -725,17 +724,13 @@ serve_usage(FILE *f)
 	      f);
 }
 
+/* schema/ next to the binary's directory (the build tree), else the installed copy. */
 static void
-dir_next_to_exe(const char *self, const char *name, char *buf, size_t size)
+schema_dir_default(const char *self_dir, char *buf, size_t size)
 {
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s", self);
-	char *slash = strrchr(tmp, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(buf, size, "%.2000s/../%s", tmp, name);
+	snprintf(buf, size, "%.3000s/../schema", self_dir);
 	if (access(buf, R_OK) < 0)
-		snprintf(buf, size, "/usr/share/gradebox/%s", name);
+		snprintf(buf, size, "/usr/share/gradebox/schema");
 }
 
 int
@@ -763,11 +758,11 @@ cmd_serve(int argc, char **argv)
 
 	s.n_slots = ncpu > 0 ? (unsigned)ncpu : 1;
 	snprintf(s.data_dir, sizeof(s.data_dir), "%s", data && *data ? data : "/var/lib/gradebox");
-	ssize_t n = readlink("/proc/self/exe", s.self_exe, sizeof(s.self_exe) - 1);
-	if (n < 0)
-		return log_error("serve: cannot find my own binary: %m"), 2;
-	s.self_exe[n] = 0;
-	dir_next_to_exe(s.self_exe, "schema", s.schema_dir, sizeof(s.schema_dir));
+	char self_dir[PATH_MAX];
+	r = util_self_dir(self_dir, sizeof(self_dir));
+	if (r < 0)
+		return log_error_errno(r, "serve: cannot find my own binary: %m"), 2;
+	schema_dir_default(self_dir, s.schema_dir, sizeof(s.schema_dir));
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
