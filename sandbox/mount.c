@@ -176,16 +176,34 @@ mount_build_root_upper(const struct mount_plan *p, const char **ret_step, int *r
 	 * snapshot needs exactly what the program wrote. */
 	*ret_upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	STEP("mount overlay root");
+	STEP("link overlay layers");
+	/* The program reads the overlay's options in /proc/self/mountinfo, and the layers' host
+	 * paths would tell it where the image, the job's scratch (its job id and attempt among
+	 * them) and the writable layer live. overlayfs shows each path as it was given, so it
+	 * gets names relative to the staging directory, symbolic links to the real ones:
+	 * "lowerdir=l1:l2:image,upperdir=upper,workdir=work". */
+	if (chdir(p->staging) < 0)
+		return -errno;
 	off = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-	for (const char *const *l = p->layers; l && *l; l++)
-		off += (size_t)snprintf(opts + off, sizeof(opts) - off, "%s:", *l);
-	off += (size_t)snprintf(opts + off, sizeof(opts) - off, "%s,upperdir=%s,workdir=%s",
-				p->image, upper, work);
+	unsigned n = 0;
+	for (const char *const *l = p->layers; l && *l; l++) {
+		char name[16];
+		snprintf(name, sizeof(name), "l%u", ++n);
+		if (symlink(*l, name) < 0)
+			return -errno;
+		off += (size_t)snprintf(opts + off, sizeof(opts) - off, "%s:", name);
+	}
+	if (symlink(p->image, "image") < 0)
+		return -errno;
+	if (p->workdir && (symlink(upper, "upper") < 0 || symlink(work, "work") < 0))
+		return -errno;
+	off += (size_t)snprintf(opts + off, sizeof(opts) - off,
+				"image,upperdir=upper,workdir=work");
 	if (off >= sizeof(opts))
 		return -ENAMETOOLONG;
+	STEP("mount overlay root");
 	/* nosuid: a setuid binary in the image or written by the student never elevates. */
-	if (mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+	if (mount("overlay", "root", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
 		return -errno;
 	if (chdir(root) < 0)
 		return -errno;

@@ -179,6 +179,14 @@ is_status OK "--image with --workdir DIR runs"
 ok "--workdir: the write landed in DIR/upper" test -f "$T/wd/upper/etc/$marker"
 ok "--workdir: and not in the image" test ! -e "$img/etc/$marker"
 is "$(cd "$img" && find . -printf '%p %s %m\n' | sort | md5sum)" "$img_sum" "--image: the image tree is byte-for-byte as before (names, sizes, modes)"
+# The root's overlay options in /proc/self/mountinfo name its layers; with host paths they
+# would tell the program where the image, the extra layers and the writable layer live.
+mkdir -p "$T/layer"
+GB_NO_PROBES=1 gb_run --image "$img" --layer "$T/layer" --workdir "$T/wd" -- /bin/fsprobe read /proc/self/mountinfo
+mi=$(result_line "$GB_OUT" read:/proc/self/mountinfo)
+like "$mi" ' / / .* overlay overlay .*lowerdir=l1:image,upperdir=upper,workdir=work' \
+	"the root overlay's options name its layers by neutral names ($mi)"
+unlike "$mi" "$T|/run/gradebox|$ROOT" "... and no host path of a layer, the image or the writable layer"
 
 # ---- network -----------------------------------------------------------------------------
 

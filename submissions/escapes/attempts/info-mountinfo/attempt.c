@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* info-mountinfo: reads the mount table (/proc/self/mountinfo, /proc/mounts) looking for the
  * host's layout: /work (the checkout), /home, /root, /var/lib, /srv, the host's / (a mount
- * point "/" of a non-overlay filesystem), and counts mounts. Expected: only the sandbox's
- * own mounts (overlay /, /usr, /proc, /dev, /dev/shm, /tmp). The overlay options do name the
- * grader's scratch paths under /run/gradebox: that is the grader's layout, not host data, and
- * is not counted. */
+ * point "/" of a non-overlay filesystem), the overlay's layers by their host paths (which
+ * would say where the image and the job's scratch live, its job id among them), and counts
+ * mounts. Expected: only the sandbox's own mounts (overlay /, /usr, /proc, /dev, /dev/shm,
+ * /tmp), the overlay's layers named l1, image, upper and work. */
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +26,14 @@ main(void)
 			if (strstr(line, host[i])) {
 				line[strcspn(line, "\n")] = 0;
 				printf("ESCAPED host path in the mount table: %.120s\n", line);
+				return 0;
+			}
+		static const char *const layer_opts[] = {"lowerdir=/", "upperdir=/", "workdir=/",
+							 ":/", NULL};
+		for (int i = 0; layer_opts[i]; i++)
+			if (strstr(line, " overlay ") && strstr(line, layer_opts[i])) {
+				line[strcspn(line, "\n")] = 0;
+				printf("ESCAPED the overlay names host paths: %.160s\n", line);
 				return 0;
 			}
 		char root[1024], point[1024], fstype[64];
