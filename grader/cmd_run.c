@@ -88,6 +88,13 @@ cmd_run(int argc, char **argv)
 		return 2;
 	}
 
+	/* The --result file was created before anything ran: an internal failure (exit 2) puts an
+	 * XX result there saying why (@why), after those of the runs done, never an empty file. */
+	json_t *results = cli.result_path ? json_array() : NULL;
+	char why[1024] = "";
+	uint64_t n_ok = 0, n_done = 0, t0 = util_now_ns();
+	int rc = 0;
+
 	char pdir[PATH_MAX], key[17] = "";
 	struct policy_error perr = {0};
 	struct policy_bpf bpf = {0};
@@ -100,13 +107,15 @@ cmd_run(int argc, char **argv)
 		r = policy_load(cli.policy_arg, pdir, &policy, &perr);
 		if (r < 0) {
 			if (perr.line)
-				log_error("policy %s:%u: %s", perr.file, perr.line, perr.message);
+				snprintf(why, sizeof(why), "policy %s:%u: %s", perr.file, perr.line,
+					 perr.message);
 			else
-				log_error("policy '%s': %s",
-					  perr.file[0] ? perr.file : cli.policy_arg,
-					  perr.message[0] ? perr.message : strerror(-r));
-			run_cli_done(&cli);
-			return 2;
+				snprintf(why, sizeof(why), "policy '%s': %s",
+					 perr.file[0] ? perr.file : cli.policy_arg,
+					 perr.message[0] ? perr.message : strerror(-r));
+			log_error("%s", why);
+			rc = 2;
+			goto done;
 		}
 		c->policy = policy;
 		if (key[0] && policy_allows(policy, "sendmsg") && policy_allows(policy, "execve") &&
@@ -123,25 +132,28 @@ cmd_run(int argc, char **argv)
 	if (cli.repeat > 1) {
 		r = run_netns_create(&netns);
 		if (r < 0) {
-			log_error_errno(r, "run: cannot create the network namespace: %m");
-			goto out;
+			snprintf(why, sizeof(why), "cannot create the network namespace: %s",
+				 strerror(-r));
+			log_error("run: %s", why);
+			rc = 2;
+			goto done;
 		}
 		c->netns_fd = netns;
 	}
-	json_t *results = cli.result_path ? json_array() : NULL;
-	uint64_t n_ok = 0, n_done = 0, t0 = util_now_ns();
-	int rc = 0;
 	for (uint64_t i = 0; i < cli.repeat; i++) {
 		struct run_result res;
 		bool warm = false;
 
 		if (cli.in_fd >= 0 && i > 0 && lseek(cli.in_fd, 0, SEEK_SET) < 0) {
-			log_error("--stdin: cannot rewind it for the next run: %m");
+			snprintf(why, sizeof(why), "--stdin: cannot rewind it for the next run: %s",
+				 strerror(errno));
+			log_error("%s", why);
 			rc = 2;
 			break;
 		}
 		r = run_one(c, cli.cold, cli.quiet, &res, &warm);
 		if (r < 0) {
+			snprintf(why, sizeof(why), "could not run the program: %s", strerror(-r));
 			rc = 2;
 			break;
 		}
@@ -169,7 +181,14 @@ cmd_run(int argc, char **argv)
 			   n_done, cli.repeat, n_ok, ns / 1000000,
 			   n_done ? (double)ns / 1e6 / (double)n_done : 0.0);
 	}
+done:
 	if (results) {
+		if (why[0]) {
+			struct run_result xx = {.status = RUN_XX, .exit_code = -1};
+			snprintf(xx.message, sizeof(xx.message), "%.*s",
+				 (int)sizeof(xx.message) - 1, why);
+			json_array_append_new(results, run_result_json(&xx, false));
+		}
 		/* One object for one run (the contract scripts use); an array for --repeat. */
 		json_t *doc = cli.repeat > 1 ? results : json_array_get(results, 0); /* borrowed */
 		if (doc && (r = run_json_dump(doc, cli.result_fd)) < 0) {
@@ -178,9 +197,7 @@ cmd_run(int argc, char **argv)
 		}
 		json_decref(results);
 	}
-	r = rc;
-out:
 	policy_bpf_clear(&bpf);
 	run_cli_done(&cli);
-	return r < 0 ? 2 : r;
+	return rc;
 }

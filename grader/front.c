@@ -55,7 +55,9 @@ exec_sibling(const char *name, char **argv, bool cold)
 		argv = args;
 	}
 	execv(path, argv);
+	int e = errno; /* for the caller, past the logging */
 	log_error("cannot run %s: %m", path);
+	errno = e;
 	return 2;
 }
 
@@ -77,6 +79,30 @@ cached_filter(const char *policy_arg, struct policy_bpf *ret)
 	strcat(runner, "/gradebox-run");
 	r = bpf_cache_key(policy_arg, pdir, runner, key);
 	return r < 0 ? r : bpf_cache_read(key, ret);
+}
+
+/* An internal failure after the --result file was opened (exit 2): the file gets an XX result
+ * saying why, in the runner's shape, rather than nothing. Written by hand, as this binary has
+ * no JSON library: @what and strerror()'s text are plain ASCII, and any byte that would need
+ * escaping becomes '?'. Not inlined, like exec_sibling(): warm runs never get here. */
+static __attribute__((noinline)) void
+fail_result(const struct run_cli *cli, const char *what, int error)
+{
+	char msg[256];
+
+	if (cli->result_fd < 0)
+		return;
+	snprintf(msg, sizeof(msg), "%s%s%s", what, error ? ": " : "",
+		 error ? strerror(-error) : "");
+	for (char *m = msg; *m; m++)
+		if (*m == '"' || *m == '\\' || (unsigned char)*m < 0x20 || (unsigned char)*m > 0x7e)
+			*m = '?';
+	dprintf(cli->result_fd,
+		"{\n  \"cpu_time_ms\": 0,\n  \"denied_syscall\": null,\n  \"exit_code\": null,\n"
+		"  \"host_uid_base\": 0,\n  \"memory_peak_kb\": 0,\n  \"message\": \"%s\",\n"
+		"  \"output_bytes\": 0,\n  \"output_truncated\": false,\n  \"pool\": true,\n"
+		"  \"signal\": null,\n  \"status\": \"XX\",\n  \"wall_time_ms\": 0\n}",
+		msg);
 }
 
 static int
@@ -135,11 +161,17 @@ front_run(char **argv)
 		/* Nothing ran. The runner gets the stream files as opened here, not their paths:
 		 * a named FIFO whose writer already left would be empty on a second open. */
 		r = run_cli_pass_streams(&cli);
-		if (r < 0)
+		if (r < 0) {
+			fail_result(&cli, "cannot hand the streams over to gradebox-run", r);
 			return log_error_errno(r, "run: cannot hand the streams over: %m"), 2;
-		return exec_sibling("gradebox-run", argv, true);
+		}
+		errno = 0;
+		r = exec_sibling("gradebox-run", argv, true);
+		fail_result(&cli, "cannot run gradebox-run", -errno);
+		return r;
 	}
 	/* The program may have started: running it again could do things twice. */
+	fail_result(&cli, "the warm pool failed during the run", r);
 	return log_error_errno(r, "run: the warm pool failed during the run: %m"), 2;
 }
 

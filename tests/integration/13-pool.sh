@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 45
+plan 47
 
 SOCK=$T/pool.sock
 POOL=
@@ -169,9 +169,11 @@ is "$GB_STATUS/$(json_field "$GB_JSON" pool)" SV/true "and the one after, from t
 rc=0
 GRADEBOX_POOL_SOCKET=$T/nopool.sock "$GB_RUN_BIN" run --quiet -- /bin/true >/dev/null 2>&1 || rc=$?
 is "$rc" 0 "no pool listening: the run is built cold and succeeds"
-# A pool of another version (still running across an upgrade) refuses in its own layout: the
-# client says so and runs cold, instead of failing as if the run had broken mid-way.
-"$PY" -c '
+# fake_pool SOCKET MODE: a pool that takes one request and then either answers in protocol 1
+# (MODE old: a pool of another version, still running across an upgrade) or hangs up without
+# an answer (MODE dies: its worker died during the run).
+fake_pool() {
+	"$PY" -c '
 import os, socket, struct, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(sys.argv[1]); s.listen(1)
@@ -180,8 +182,14 @@ msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(5 * 4))
 for level, kind, data in anc:
     for fd in struct.unpack("%di" % (len(data) // 4), data[: len(data) - len(data) % 4]):
         os.close(fd)
-c.send(b"gbpl" + struct.pack("<Ii", 1, -71) + bytes(2588))
-' "$T/oldpool.sock" &
+if sys.argv[2] == "old":
+    c.send(b"gbpl" + struct.pack("<Ii", 1, -71) + bytes(2588))
+c.close()
+' "$1" "$2" &
+}
+# A pool of another version refuses in its own layout: the client says so and runs cold,
+# instead of failing as if the run had broken mid-way.
+fake_pool "$T/oldpool.sock" old
 old_pool=$!
 bg_track "$old_pool"
 for _ in $(seq 50); do [ -S "$T/oldpool.sock" ] && break; sleep 0.05; done
@@ -193,6 +201,19 @@ is "$rc/$(json_field "$T/old.json" status)/$(json_field "$T/old.json" pool)" 0/O
 	"a pool of another protocol version: the run is built cold and succeeds" || diag "$(cat "$T/old.log")"
 like "$(cat "$T/old.log")" 'refused \(the pool speaks protocol 1, this gradebox 2\); building a sandbox' \
 	"and the client says why"
+# A pool that hangs up during the run: the program may have run, so it is not run again; the
+# exit is 2 and the --result file, opened before, says why instead of staying empty.
+fake_pool "$T/deadpool.sock" dies
+dead_pool=$!
+bg_track "$dead_pool"
+for _ in $(seq 50); do [ -S "$T/deadpool.sock" ] && break; sleep 0.05; done
+rc=0
+GRADEBOX_POOL_SOCKET=$T/deadpool.sock "$GB_RUN_BIN" run --result "$T/dead.json" -- /bin/true \
+	>/dev/null 2>"$T/dead.log" || rc=$?
+wait "$dead_pool" 2>/dev/null || true
+is "$rc/$(json_field "$T/dead.json" status)" 2/XX \
+	"a pool that hangs up during the run: exit 2, and --result holds an XX result" || diag "$(cat "$T/dead.log")"
+like "$(json_field "$T/dead.json" message)" '^the warm pool failed during the run' "... saying why"
 rc=0
 "$GB_RUN_BIN" run --quiet --memory 1X -- /bin/true >/dev/null 2>"$T/bad.log" || rc=$?
 is "$rc/$(grep -c 'invalid size' "$T/bad.log")" 2/1 "a bad option: exit 2, said once (by the front door)"

@@ -7,7 +7,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 17
+plan 21
 
 # statuses FILE: the runs' statuses from a --repeat result (a JSON array), space-separated.
 statuses() {
@@ -32,6 +32,26 @@ is "$(cat "$GB_OUT")" "$(printf 'line one\nline two\nline one\nline two')" \
 gb_run --repeat 0 -- /bin/true
 is "$GB_RC" 2 "--repeat 0 is a usage error"
 like "$(cat "$GB_LOG")" "--repeat: invalid count" "and says why"
+
+# ---- an internal failure (exit 2) still leaves a result saying why -------------------------
+# The --result file is created before anything runs; it gets an XX result, not nothing.
+last_message() {
+	"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print((d[-1] if isinstance(d, list) else d)["message"])' "$1" 2>/dev/null || true
+}
+printf 'bogus line\n' >"$T/bad.policy"
+gb_run --policy "$T/bad.policy" -- /bin/true
+is "$GB_RC/$GB_STATUS" 2/XX "a policy that does not parse: exit 2, and --result holds an XX result"
+like "$(last_message "$GB_JSON")" "bad.policy:1: unknown keyword 'bogus'" \
+	"... whose message names the file, the line and why"
+mkfifo "$T/in.fifo"
+(printf 'x\n' >"$T/in.fifo") &
+bg_track $!
+gb_run --cold --repeat 2 --stdin "$T/in.fifo" -- /bin/cat
+is "$GB_RC/$(statuses "$GB_JSON")" "2/OK XX" \
+	"--repeat with a --stdin that cannot be rewound: exit 2, the first run's result, then XX"
+like "$(last_message "$GB_JSON")" "cannot rewind" "... which says why"
 
 # ---- every run is fresh --------------------------------------------------------------------
 # Each run first looks for what the run before it left, then leaves all of it: a TCP and an
