@@ -95,6 +95,11 @@ cmd_run(int argc, char **argv)
 	uint64_t n_ok = 0, n_done = 0, t0 = util_now_ns();
 	int rc = 0;
 
+	/* `nice gradebox run` keeps its meaning on cgroup v2, where a sandbox's tasks compete
+	 * with the rest of the host through their group's weight (cold runs; a warm pool's boxes
+	 * keep the default). */
+	c->cpu_weight = run_cpu_weight_of_caller();
+
 	char pdir[PATH_MAX], key[17] = "";
 	struct policy_error perr = {0};
 	struct policy_bpf bpf = {0};

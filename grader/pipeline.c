@@ -192,6 +192,9 @@ base_config(struct job *j, struct run_config *rc)
 	rc->slot = j->slot;
 	rc->netns_fd = j->netns;
 	rc->image = j->cfg->image;
+	/* The worker grades at nice 10 so that the server's event loop comes first; on cgroup v2
+	 * that holds only if the sandbox's group weighs what nice 10 weighs (11, not 100). */
+	rc->cpu_weight = run_cpu_weight_of_caller();
 }
 
 /* Step 1: the archive is parsed only inside a sandbox, by `gradebox unpack-helper`. */

@@ -492,6 +492,21 @@ write_knob(struct cgroup *cg, unsigned idx, const char *file, const char *value,
 	return 0;
 }
 
+unsigned
+cgroup_weight_for_nice(int nice)
+{
+	/* kernel/sched/core.c sched_prio_to_weight[], nice -20 to 19. */
+	static const unsigned weight[40] = {
+		88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
+		9548,  7620,  6100,  4904,  3906,  3121,  2501,	 1991,	1586,  1277,
+		1024,  820,   655,   526,   423,   335,	  272,	 215,	172,   137,
+		110,   87,    70,    56,    45,	   36,	  29,	 23,	18,    15,
+	};
+	nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+	unsigned w = (weight[nice + 20] * 100 + 512) / 1024;
+	return w < 1 ? 1 : w > 10000 ? 10000 : w;
+}
+
 int
 cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, char *reterr, size_t errsize)
 {
@@ -527,6 +542,13 @@ cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, char *rete
 	r = write_knob(cg, V2_LEAF, "memory.max", mem, reterr, errsize);
 	if (r < 0)
 		return r;
+	if (lim->cpu_weight) {
+		char w[16];
+		snprintf(w, sizeof(w), "%u", lim->cpu_weight);
+		r = write_knob(cg, V2_LEAF, "cpu.weight", w, reterr, errsize);
+		if (r < 0)
+			return r;
+	}
 	/* No swap at all, for the same reason as memsw on v1. Absent without CONFIG_SWAP or
 	 * with swap accounting off. */
 	if (file_exists_at(cg->dir_fd[V2_LEAF], "memory.swap.max")) {

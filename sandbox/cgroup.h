@@ -17,6 +17,10 @@ struct cgroup; /* opaque: one sandbox's group (v1: one dir per controller) */
 struct cgroup_limits {
 	uint64_t memory_bytes; /* 0: no limit (callers always set one) */
 	uint64_t pids_max;     /* 0: no limit */
+	/* v2: cpu.weight (1-10000), the group's share of CPU against its siblings; 0 leaves the
+	 * kernel's default (100, the weight of nice 0). v1: unused, the sandbox joins no cpu
+	 * hierarchy and its tasks' own niceness applies as it is. */
+	unsigned cpu_weight;
 };
 
 struct cgroup_stats {
@@ -90,7 +94,7 @@ int cgroup_open(const char *root, const char *name, struct cgroup **ret, char *r
 
 /* Writes @lim into the group's knobs (cgroup_create() calls it). v1: memory.limit_in_bytes,
  * memory.memsw.limit_in_bytes (if present), memory.swappiness 0 (best effort), pids.max.
- * v2: memory.max, memory.swap.max 0 (if present), pids.max. Returns 0 or -errno with the knob
+ * v2: memory.max, cpu.weight (if set), memory.swap.max 0 (if present), pids.max. Returns 0 or -errno with the knob
  * named in @reterr. */
 int cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, char *reterr,
 		      size_t errsize);
@@ -105,6 +109,12 @@ const char *cgroup_path(const struct cgroup *cg);
 
 /* Cleanup helper: _cleanup_(cgroup_destroyp) struct cgroup *cg = NULL; */
 void cgroup_destroyp(struct cgroup **cg);
+
+/* The v2 cpu.weight that gives a group what nice @nice gives a task (the kernel's weight table,
+ * 1024 for nice 0, scaled to 100): nice 0 -> 100, 10 -> 11, 19 -> 1, -20 -> 8668. On v2 a
+ * task's niceness counts only inside its own group, so a sandbox that should yield (a grader's,
+ * at nice 10) carries its weight on its group. @nice is clamped to -20..19. Pure. */
+unsigned cgroup_weight_for_nice(int nice);
 
 /* Formats a byte count for a cgroup knob ("max" for 0 on v2, "-1" on v1). Pure; unit-tested. */
 const char *cgroup_format_limit(enum cgroup_version v, uint64_t value, char *buf, size_t size);

@@ -849,6 +849,16 @@ fail(struct run_result *r, const char *what, int err)
 
 #define SETUP_TIMEOUT_MS 30000 /* building a box takes milliseconds; this is a hung kernel */
 
+unsigned
+run_cpu_weight_of_caller(void)
+{
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0); /* -1 is a valid niceness: errno tells */
+	if (errno != 0 || nice == 0)
+		return 0;
+	return cgroup_weight_for_nice(nice);
+}
+
 pid_t
 run_box_init_pid(const struct run_box *b)
 {
@@ -1009,7 +1019,8 @@ run_box_prepare(const struct run_config *c, struct run_box **ret, struct run_res
 
 	char name[32];
 	snprintf(name, sizeof(name), "box-%u", slot);
-	b->lim = (struct cgroup_limits){.memory_bytes = c->memory_bytes, .pids_max = c->pids};
+	b->lim = (struct cgroup_limits){
+		.memory_bytes = c->memory_bytes, .pids_max = c->pids, .cpu_weight = c->cpu_weight};
 	MARK(r, RUN_STEP_PREPARED);
 	rr = cgroup_create(cg_root, name, &b->lim, &b->cg, err, sizeof(err));
 	if (rr < 0) {
@@ -1230,8 +1241,12 @@ run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r
 
 	if (compile_policy(c, &own_bpf, &bpf, r) < 0)
 		return 0; /* the box stays unused by any program; the caller destroys it */
-	if (c->memory_bytes != b->lim.memory_bytes || c->pids != b->lim.pids_max) {
-		struct cgroup_limits lim = {.memory_bytes = c->memory_bytes, .pids_max = c->pids};
+	if (c->memory_bytes != b->lim.memory_bytes || c->pids != b->lim.pids_max ||
+	    c->cpu_weight != b->lim.cpu_weight) {
+		/* A weight of 0 (the default) on a box built with another one writes 100 back. */
+		struct cgroup_limits lim = {.memory_bytes = c->memory_bytes,
+					    .pids_max = c->pids,
+					    .cpu_weight = c->cpu_weight ? c->cpu_weight : 100};
 		rr = cgroup_set_limits(b->cg, &lim, err, sizeof(err));
 		if (rr < 0) {
 			snprintf(r->message, sizeof(r->message), "cannot set the limits: %.200s",

@@ -66,6 +66,10 @@ struct run_config {
 	uint64_t file_size;    /* RLIMIT_FSIZE */
 	uint64_t disk_bytes;   /* size of the tmpfs writable layer and of /tmp */
 	uint64_t open_files;   /* RLIMIT_NOFILE */
+	/* cgroup v2 cpu.weight of the sandbox's group; 0: the default (100). On v2 the niceness of
+	 * the caller, which its sandbox inherits, counts only inside the group: a caller that
+	 * yields (the graders, at nice 10) passes run_cpu_weight_of_caller(). Ignored on v1. */
+	unsigned cpu_weight;
 
 	/* Incident response: called once, on the first denied syscall, with every process of the
 	 * sandbox frozen (cgroup freezer) and before they are killed; NULL: just kill. */
@@ -159,7 +163,7 @@ enum run_status run_status_from_string(const char *s);
 struct run_box; /* opaque: a sandbox whose init waits for its program */
 
 /* Builds a box from the shape of @c: image, layers, workdir, binds, disk_bytes, state_dir,
- * cgroup_root, slot, and memory_bytes and pids as the cgroup's first limits. Returns 0 with
+ * cgroup_root, slot, and memory_bytes, pids and cpu_weight as the cgroup's first limits. Returns 0 with
  * *ret set, or 0 with *ret NULL and r->status XX and r->message saying why; -errno only for
  * invalid arguments. r->step_ns gets the steps up to RUN_STEP_READY. @c is not kept. */
 int run_box_prepare(const struct run_config *c, struct run_box **ret, struct run_result *r);
@@ -170,6 +174,10 @@ int run_box_prepare(const struct run_config *c, struct run_box **ret, struct run
  * when the program's end is known: 0 with *r filled for every outcome; -errno for invalid
  * arguments or a box already used. The box must still be destroyed. */
 int run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r);
+
+/* The cpu_weight that carries the calling process's niceness over to its sandbox's group on
+ * cgroup v2 (cgroup_weight_for_nice()); 0 at nice 0, so that nothing is written. */
+unsigned run_cpu_weight_of_caller(void);
 
 /* The box's init, as the host sees it (for its scheduling priority). */
 pid_t run_box_init_pid(const struct run_box *b);

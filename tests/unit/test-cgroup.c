@@ -155,8 +155,8 @@ static int
 fake_v2_leaf(const char *root, const char *name, bool peak, bool swap)
 {
 	static const char *const files[] = {
-		"memory.max",  "pids.max",     "cpu.stat",    "memory.events",
-		"pids.events", "cgroup.procs", "cgroup.kill", "cgroup.freeze",
+		"memory.max",	"pids.max",    "cpu.stat",	"memory.events", "pids.events",
+		"cgroup.procs", "cgroup.kill", "cgroup.freeze", "cpu.weight",
 	};
 	char rel[256];
 	int r;
@@ -197,6 +197,26 @@ t_format_limit(void)
 		    "18446744073709551615");
 	/* Truncated, never overflowing. */
 	CHECK_STREQ(cgroup_format_limit(CGROUP_V1, 123456, buf, 4), "123");
+	return 0;
+}
+
+/* nice -> cpu.weight follows the kernel's table, scaled so that nice 0 is v2's default. */
+static int
+t_weight_for_nice(void)
+{
+	CHECK_EQ_INT(cgroup_weight_for_nice(0), 100);
+	CHECK_EQ_INT(cgroup_weight_for_nice(10), 11);
+	CHECK_EQ_INT(cgroup_weight_for_nice(5), 33);
+	CHECK_EQ_INT(cgroup_weight_for_nice(19), 1);
+	CHECK_EQ_INT(cgroup_weight_for_nice(-1), 125);
+	CHECK_EQ_INT(cgroup_weight_for_nice(-20), 8668);
+	/* Out of range: clamped, like setpriority(). */
+	CHECK_EQ_INT(cgroup_weight_for_nice(40), 1);
+	CHECK_EQ_INT(cgroup_weight_for_nice(-99), 8668);
+	/* Each step of niceness weighs less than the one before (about 1.25x apart) until the
+	 * 1..10000 range's rounding makes neighbours equal at the low end. */
+	for (int n = -20; n < 19; n++)
+		CHECK(cgroup_weight_for_nice(n) >= cgroup_weight_for_nice(n + 1));
 	return 0;
 }
 
@@ -309,6 +329,14 @@ t_create_fake_v1(void)
 	CHECK_STREQ(get(t.path, "memory/gradebox/box-1/memory.memsw.limit_in_bytes"), "33554432");
 	CHECK_STREQ(get(t.path, "memory/gradebox/box-1/memory.swappiness"), "0");
 	CHECK_STREQ(get(t.path, "pids/gradebox/box-1/pids.max"), "8");
+	/* v1 has no cpu hierarchy of ours: a weight is not written anywhere, and is no error. */
+	struct cgroup_limits weighed = {32 * MIB, 8, cgroup_weight_for_nice(10)};
+	CHECK_EQ_INT(cgroup_set_limits(cg, &weighed, err, sizeof(err)), 0);
+	for (size_t i = 0; i < ELEMENTSOF(v1_ctrls); i++) {
+		char rel[64];
+		(void)snprintf(rel, sizeof(rel), "%s/gradebox/box-1/cpu.weight", v1_ctrls[i]);
+		CHECK(!exists(t.path, rel));
+	}
 
 	/* Attach writes the pid into every hierarchy. The pid is ours: the fake cgroup.procs is
 	 * emptied again below, before anything could act on it (destroy SIGKILLs what is listed). */
@@ -391,6 +419,11 @@ t_create_fake_v2(void)
 	CHECK_STREQ(get(t.path, "gradebox/box-2/memory.max"), "33554432");
 	CHECK_STREQ(get(t.path, "gradebox/box-2/memory.swap.max"), "0");
 	CHECK_STREQ(get(t.path, "gradebox/box-2/pids.max"), "8");
+	CHECK_STREQ(get(t.path, "gradebox/box-2/cpu.weight"), ""); /* 0: left alone */
+	/* A grader's sandbox (nice 10) weighs 11 against its siblings, as its tasks would. */
+	struct cgroup_limits weighed = {32 * MIB, 8, cgroup_weight_for_nice(10)};
+	CHECK_EQ_INT(cgroup_set_limits(cg, &weighed, err, sizeof(err)), 0);
+	CHECK_STREQ(get(t.path, "gradebox/box-2/cpu.weight"), "11");
 
 	struct cgroup_limits none = {0, 0};
 	CHECK(put(t.path, "gradebox/box-2/memory.max", "") == 0);
@@ -1102,8 +1135,9 @@ t_real_no_leftovers(void)
 	return 0;
 }
 
-TAP_MAIN(TAP_TEST(t_format_limit), TAP_TEST(t_detect_fake), TAP_TEST(t_check_fake_v1),
-	 TAP_TEST(t_check_fake_v2), TAP_TEST(t_create_fake_v1), TAP_TEST(t_create_fake_v2),
-	 TAP_TEST(t_stats_fake), TAP_TEST(t_real_oom), TAP_TEST(t_real_pids), TAP_TEST(t_real_cpu),
-	 TAP_TEST(t_real_freeze), TAP_TEST(t_real_kill_tree), TAP_TEST(t_real_destroy),
-	 TAP_TEST(t_real_leftover), TAP_TEST(t_real_cleanup_stale), TAP_TEST(t_real_no_leftovers))
+TAP_MAIN(TAP_TEST(t_format_limit), TAP_TEST(t_weight_for_nice), TAP_TEST(t_detect_fake),
+	 TAP_TEST(t_check_fake_v1), TAP_TEST(t_check_fake_v2), TAP_TEST(t_create_fake_v1),
+	 TAP_TEST(t_create_fake_v2), TAP_TEST(t_stats_fake), TAP_TEST(t_real_oom),
+	 TAP_TEST(t_real_pids), TAP_TEST(t_real_cpu), TAP_TEST(t_real_freeze),
+	 TAP_TEST(t_real_kill_tree), TAP_TEST(t_real_destroy), TAP_TEST(t_real_leftover),
+	 TAP_TEST(t_real_cleanup_stale), TAP_TEST(t_real_no_leftovers))

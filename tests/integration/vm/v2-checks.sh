@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../lib.sh"
 GB_TIMEOUT=120
 
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
-plan 21
+plan 23
 
 gb_run -- /bin/true
 is_status OK "v2: /bin/true runs"
@@ -37,6 +37,23 @@ is_status OL "v2: output flood -> OL"
 gb_run -- /probes/try-syscall int80
 is_status SV "v2: int 0x80 -> SV"
 is "$(json_field "$GB_JSON" denied_syscall)" "i386:getpid" "v2: the i386 call is named"
+
+# On v2 a task's niceness counts only inside its group: a sandbox started at nice 10 (as the
+# graders run theirs) carries nice 10's weight, 11, on its group; one at nice 0 keeps 100.
+box_weight() { # NICE: the cpu.weight of the box a sleeping run started at NICE gets
+	local w="" pid
+	nice -n "$1" "$GB_RUN_BIN" run --cold --quiet -- /bin/sleep 4 >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 400); do
+		w=$(cat /sys/fs/cgroup/gradebox/box-*/cpu.weight 2>/dev/null | head -n 1)
+		[ -n "$w" ] && break
+		sleep 0.05
+	done
+	wait "$pid" || true
+	echo "$w"
+}
+is "$(box_weight 10)" 11 "v2: a sandbox started at nice 10 weighs 11 (cpu.weight), as nice 10 does"
+is "$(box_weight 0)" 100 "v2: one started at nice 0 keeps the default weight, 100"
 
 # The grading pipeline on v2: unpack, build and tests, each in its own sandbox.
 mkdir -p "$T/good"
