@@ -186,6 +186,71 @@ _lib_cleanup() {
 }
 trap _lib_cleanup EXIT
 
+# ---- the real server --------------------------------------------------------------------
+
+# gb_require_server: what a test of the real server with real sandboxes needs (root, the binary,
+# the sqlite3 and curl tools, a working `gradebox run`), or skip_all saying what is missing.
+gb_require_server() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+	[ -x "$GB" ] || skip_all "$GB not built"
+	command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
+	command -v curl >/dev/null || skip_all "curl missing (make deps)"
+	gb_works || skip_all "'gradebox run' does not work here"
+}
+
+# gb_server_env: a free loopback port (PORT) and the environment the CLI and the server use:
+# GRADEBOX_DATA (DB is its database file) and GRADEBOX_SERVER.
+gb_server_env() {
+	PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
+	# shellcheck disable=SC2034 # for the test scripts
+	DB=$T/data/gradebox.db
+}
+
+# gb_start_server [SERVE OPTIONS...]: `gradebox serve` on PORT in the background, its log
+# appended to $T/server.log, its pid in SRV (killed at exit); returns once it answers.
+gb_start_server() {
+	"$GB" serve --port "$PORT" "$@" >>"$T/server.log" 2>&1 &
+	SRV=$!
+	bg_track "$SRV"
+	for _ in $(seq 100); do
+		curl -fsS "$GRADEBOX_SERVER/api/health" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# gb_descendants PID: every process PID started, at any depth (workers, sandbox inits,
+# programs), one pid per line.
+gb_descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q];
+		      if (q == root && p != root) print p } }'
+}
+
+# gb_slow_sum DIR MS: DIR/sum.c, a correct "sum" that first sleeps MS ms, so that a job is
+# still running when a test acts on it.
+gb_slow_sum() {
+	mkdir -p "$1"
+	cat >"$1/sum.c" <<C
+#include <stdio.h>
+#include <time.h>
+int main(void)
+{
+	struct timespec ts = {$(($2 / 1000)), $(($2 % 1000)) * 1000L * 1000L};
+	long n, x, s = 0;
+	nanosleep(&ts, NULL);
+	if (scanf("%ld", &n) != 1)
+		return 1;
+	while (n-- > 0 && scanf("%ld", &x) == 1)
+		s += x;
+	printf("%ld\n", s);
+	return 0;
+}
+C
+}
+
 # ---- another process holding the database ------------------------------------------------
 
 # db_lock DB NAME: a process that holds DB's write lock (BEGIN IMMEDIATE, as an admin's sqlite3

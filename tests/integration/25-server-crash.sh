@@ -6,28 +6,12 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-[ -x "$GB" ] || skip_all "$GB not built"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
-command -v curl >/dev/null || skip_all "curl missing (make deps)"
-gb_works || skip_all "'gradebox run' does not work here"
+gb_require_server
 
 plan 17
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
-DB=$T/data/gradebox.db
+gb_server_env
 N=8
-
-start_server() {
-	"$GB" serve --port "$PORT" --slots 2 --lease 2 --drain-timeout 30 >>"$T/server.log" 2>&1 &
-	SRV=$!
-	bg_track "$SRV"
-	for _ in $(seq 100); do
-		curl -fsS "$GRADEBOX_SERVER/api/health" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+start_server() { gb_start_server --slots 2 --lease 2 --drain-timeout 30; }
 q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
 
 # A small assignment whose test runs ~0.6 s, so jobs are mid-flight when the server dies.
@@ -38,22 +22,7 @@ cat >"$T/asg/assignment.json" <<'JSON'
  "tests": [{"name": "t1", "stdin": "2\n20 22\n", "expected_stdout": "42", "points": 1},
            {"name": "t2", "stdin": "3\n1 2 3\n", "expected_stdout": "6", "points": 1}]}
 JSON
-cat >"$T/src/sum.c" <<'C'
-#include <stdio.h>
-#include <time.h>
-int main(void)
-{
-	struct timespec ts = {0, 300 * 1000 * 1000};
-	long n, x, s = 0;
-	nanosleep(&ts, NULL);
-	if (scanf("%ld", &n) != 1)
-		return 1;
-	while (n-- > 0 && scanf("%ld", &x) == 1)
-		s += x;
-	printf("%ld\n", s);
-	return 0;
-}
-C
+gb_slow_sum "$T/src" 300
 for i in $(seq $N); do
 	tar -C "$T/src" -czf "$T/tarballs/student$i.tar.gz" sum.c
 done
@@ -69,13 +38,6 @@ for _ in $(seq 300); do
 	[ "$done_n" -ge 1 ] && break
 	sleep 0.1
 done
-# Every process the server started (workers, sandbox inits, programs), to check afterwards.
-descendants() {
-	ps -e -o pid=,ppid= | awk -v root="$1" '
-		{ parent[$1] = $2 }
-		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q];
-		      if (q == root && p != root) print p } }'
-}
 # A grading worker is a fresh process, not a fork of the server: neither the staff token the
 # server holds in memory nor its database files are in the worker. The server is the control.
 TOKEN=$(cat "$T/data/token")
@@ -94,7 +56,7 @@ for _ in $(seq 50); do
 done
 is "$wmem" absent "a running grading worker's memory does not hold it"
 is "$wdb" 0 "nor has it the database open"
-tree=$(descendants "$SRV" | sort -n | tr '\n' ' ')
+tree=$(gb_descendants "$SRV" | sort -n | tr '\n' ' ')
 kill -9 "$SRV"
 wait "$SRV" 2>/dev/null || true
 before=$(q "SELECT count(*) FROM jobs WHERE state='done'")

@@ -9,44 +9,21 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-[ -x "$GB" ] || skip_all "$GB not built"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
-command -v curl >/dev/null || skip_all "curl missing (make deps)"
-gb_works || skip_all "'gradebox run' does not work here"
+gb_require_server
 
 plan 31
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
-DB=$T/data/gradebox.db
+gb_server_env
 STUDENT=mallory
-
-start_server() {
-	"$GB" serve --port "$PORT" --slots 1 >>"$T/server.log" 2>&1 &
-	SRV=$!
-	bg_track "$SRV"
-	for _ in $(seq 100); do
-		curl -fsS "$GRADEBOX_SERVER/api/health" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+start_server() { gb_start_server --slots 1; }
 stop_server() {
 	kill -TERM "$SRV" 2>/dev/null || true
 	wait "$SRV" 2>/dev/null || true
 }
 q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
-# Every process the server started (as in 25-server-crash.sh).
-descendants() {
-	ps -e -o pid=,ppid= | awk -v root="$1" '
-		{ parent[$1] = $2 }
-		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q];
-		      if (q == root && p != root) print p } }'
-}
 # Descendants of the server running as a sandbox uid (2^20 and up: the mapped ranges).
 sandbox_descendants() {
 	local p u
-	for p in $(descendants "$SRV"); do
+	for p in $(gb_descendants "$SRV"); do
 		u=$(ps -o uid= -p "$p" 2>/dev/null | tr -d ' ') || continue
 		[ -n "$u" ] && [ "$u" -ge 1048576 ] && echo "$p($u $(cat "/proc/$p/comm" 2>/dev/null))"
 	done

@@ -9,28 +9,12 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-[ -x "$GB" ] || skip_all "$GB not built"
-command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing (make deps)"
-command -v curl >/dev/null || skip_all "curl missing (make deps)"
-gb_works || skip_all "'gradebox run' does not work here"
+gb_require_server
 
 plan 25
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export GRADEBOX_DATA=$T/data GRADEBOX_SERVER=http://127.0.0.1:$PORT
-DB=$T/data/gradebox.db
+gb_server_env
 LOG=$T/server.log
-
-start_server() { # extra options of `gradebox serve`
-	"$GB" serve --port "$PORT" --slots 1 "$@" >>"$LOG" 2>&1 &
-	SRV=$!
-	bg_track "$SRV"
-	for _ in $(seq 100); do
-		curl -fsS "$GRADEBOX_SERVER/api/health" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+start_server() { gb_start_server --slots 1 "$@"; } # extra options of `gradebox serve`
 q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
 wait_for() {
@@ -43,29 +27,14 @@ log_has() { grep -q -- "$1" "$LOG"; }
 job_state() { [ "$(q "SELECT state FROM jobs WHERE id = $1")" = "$2" ]; }
 
 # One test whose program sleeps 1.5 s: the job is still running when the lock is taken.
-mkdir -p "$T/asg" "$T/src" "$T/src2"
+mkdir -p "$T/asg"
 cat >"$T/asg/assignment.json" <<'JSON'
 {"name": "locksum", "language": "c", "build": "gcc -O2 -o sum sum.c", "run": "./sum",
  "checker": "tokens",
  "tests": [{"name": "t1", "stdin": "2\n20 22\n", "expected_stdout": "42", "points": 1}]}
 JSON
-cat >"$T/src/sum.c" <<'C'
-#include <stdio.h>
-#include <time.h>
-int main(void)
-{
-	struct timespec ts = {1, 500 * 1000 * 1000};
-	long n, x, s = 0;
-	nanosleep(&ts, NULL);
-	if (scanf("%ld", &n) != 1)
-		return 1;
-	while (n-- > 0 && scanf("%ld", &x) == 1)
-		s += x;
-	printf("%ld\n", s);
-	return 0;
-}
-C
-sed 's/1, 500/0, 1/' "$T/src/sum.c" >"$T/src2/sum.c"
+gb_slow_sum "$T/src" 1500
+gb_slow_sum "$T/src2" 1
 tar -C "$T/src" -czf "$T/a.tar.gz" sum.c
 tar -C "$T/src2" -czf "$T/b.tar.gz" sum.c
 cp "$T/a.tar.gz" "$T/c.tar.gz"
