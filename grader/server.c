@@ -411,6 +411,10 @@ slot_settle(struct slot *sl)
 		}
 		return;
 	}
+	if (r == -ENOMEM) /* the other failures were said where they happened */
+		log_error("job %" PRIi64 ": out of memory while recording the outcome; the job is "
+			  "graded again after its lease",
+			  sl->job.id);
 	if (sl->settle_since_ns)
 		log_notice("job %" PRIi64 ": outcome %s after waiting %.1f s for the database",
 			   sl->job.id, r == 0 ? "recorded" : "not recorded",
