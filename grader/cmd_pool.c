@@ -17,6 +17,7 @@
 #include "pool_wire.h"
 #include "run_json.h"
 
+#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 #include "util.h"
@@ -200,10 +201,17 @@ serve_one(int conn, struct run_box *box)
 		c.cancel_fd = conn;
 		struct run_result *res = &scratch->res;
 		used = true;
-		/* The program runs at normal priority; only building boxes is background work
-		 * (see worker_main). */
-		(void)setpriority(PRIO_PROCESS, 0, 0);
-		(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), 0);
+		/* The program runs at its client's niceness, as a cold run would; only building
+		 * boxes is background work, at nice 19 (see worker_main). On cgroup v2 the box's
+		 * group gets the weight of that niceness too (run.h, cpu_weight). The client is
+		 * root (checked above): nothing is raised that it could not raise itself. */
+		errno = 0;
+		int nice = getpriority(PRIO_PROCESS, (id_t)cred.pid); /* -1 is valid: errno tells */
+		if (errno != 0)
+			nice = 0;
+		(void)setpriority(PRIO_PROCESS, 0, nice);
+		(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), nice);
+		c.cpu_weight = nice ? cgroup_weight_for_nice(nice) : 0;
 		/* The client says where it waits (one vDSO call there instead of a /proc read
 		 * here); a CPU that is not online makes follow_cpu() a no-op. */
 		int cpu = h.cpu >= 0 && h.cpu < CPU_SETSIZE ? h.cpu : last_cpu(cred.pid);

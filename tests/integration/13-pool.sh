@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 gb_require
-plan 47
+plan 49
 
 SOCK=$T/pool.sock
 POOL=
@@ -108,6 +108,16 @@ rc=0
 "$GB_RUN_BIN" pool --socket "$SOCK" >"$T/pool2.log" 2>&1 || rc=$?
 is "$rc" 2 "a second pool on the same socket exits 2"
 like "$(cat "$T/pool2.log")" 'another pool already listens' "and says why"
+
+# ---- the client's niceness --------------------------------------------------------------
+# Boxes are built at nice 19; the program runs at the niceness of the `gradebox run` that
+# asked, as a cold run's would.
+for n in 0 7; do
+	nice -n "$n" "$GB_RUN_BIN" run --quiet --bind-ro "$PROBES:/probes" --result "$T/nice$n.json" \
+		--stdout "$T/nice$n.out" -- /probes/selfinfo >/dev/null 2>"$T/nice$n.log" || true
+	is "$(json_field "$T/nice$n.json" pool)/$(kv "$T/nice$n.out" nice)" "true/$n" \
+		"a warm run started at nice $n: its program runs at nice $n" || diag "$(cat "$T/nice$n.log")"
+done
 
 # ---- a shape the pool does not have runs cold ----------------------------------------------
 gb_run --disk 32M -- /probes/selfinfo

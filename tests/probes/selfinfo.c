@@ -148,6 +148,27 @@ print_netdevs(void)
 	fclose(f);
 }
 
+/* nice=N: the 19th field of /proc/self/stat (getpriority() is not in the run policy). */
+static void
+print_nice(void)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	long nice;
+	if (!p ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %ld",
+		   &nice) != 1) {
+		printf("nice_error=unparsable\n");
+		return;
+	}
+	printf("nice=%ld\n", nice);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,6 +190,7 @@ main(int argc, char **argv)
 	print_file_line("init_cmdline", "/proc/1/cmdline");
 	print_file_line("init_comm", "/proc/1/comm");
 	print_file_line("cgroup", "/proc/self/cgroup");
+	print_nice();
 	print_procs();
 	print_netdevs();
 	if (hold > 0)

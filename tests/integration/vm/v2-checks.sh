@@ -9,7 +9,7 @@ source "$(dirname "$0")/../../lib.sh"
 GB_TIMEOUT=120
 
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip_all "not a cgroup v2 host"
-plan 23
+plan 24
 
 gb_run -- /bin/true
 is_status OK "v2: /bin/true runs"
@@ -83,6 +83,20 @@ is "$(json_field "$GB_JSON" pool)/$GB_STATUS" "true/OK" "v2: the pool serves a r
 like "$(kv "$GB_OUT" cgroup)" "^0::/$" "v2: a warm box's cgroup namespace is rooted at its group"
 gb_run --memory 64M -- /probes/memhog 256
 is "$(json_field "$GB_JSON" pool)/$GB_STATUS" "true/ML" "v2: a warm run's memory limit holds (memory.max rewritten) -> ML"
+# The pool builds its boxes at nice 19 with the default weight; a request from nice 10 rewrites
+# its box's cpu.weight to 11 for the run.
+nice -n 10 "$GB_RUN_BIN" run --quiet --bind-ro "$PROBES:/probes" --result "$T/wnice.json" \
+	-- /probes/sleeper 3 >/dev/null 2>&1 &
+wpid=$!
+w=""
+for _ in $(seq 400); do
+	w=$(grep -lx 11 /sys/fs/cgroup/gradebox/box-*/cpu.weight 2>/dev/null | head -n 1)
+	[ -n "$w" ] && break
+	sleep 0.05
+done
+wait "$wpid" || true
+is "$(json_field "$T/wnice.json" pool)/${w:+weight 11}" "true/weight 11" \
+	"v2: a warm run started at nice 10 runs in a box whose cpu.weight was rewritten to 11"
 kill -TERM "$pool"
 rc=0
 wait "$pool" || rc=$?
