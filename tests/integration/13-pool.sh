@@ -197,30 +197,29 @@ if sys.argv[2] == "old":
 c.close()
 ' "$1" "$2" &
 }
+# via_fake_pool MODE NAME: `gradebox run --result $T/NAME.json -- /bin/true` against a fake
+# pool of MODE; its exit status in rc, its stderr in $T/NAME.log.
+via_fake_pool() {
+	local pid
+	fake_pool "$T/$2.sock" "$1"
+	pid=$!
+	bg_track "$pid"
+	for _ in $(seq 50); do [ -S "$T/$2.sock" ] && break; sleep 0.05; done
+	rc=0
+	GRADEBOX_POOL_SOCKET=$T/$2.sock "$GB_RUN_BIN" run --result "$T/$2.json" -- /bin/true \
+		>/dev/null 2>"$T/$2.log" || rc=$?
+	wait "$pid" 2>/dev/null || true
+}
 # A pool of another version refuses in its own layout: the client says so and runs cold,
 # instead of failing as if the run had broken mid-way.
-fake_pool "$T/oldpool.sock" old
-old_pool=$!
-bg_track "$old_pool"
-for _ in $(seq 50); do [ -S "$T/oldpool.sock" ] && break; sleep 0.05; done
-rc=0
-GRADEBOX_POOL_SOCKET=$T/oldpool.sock "$GB_RUN_BIN" run --result "$T/old.json" -- /bin/true \
-	>/dev/null 2>"$T/old.log" || rc=$?
-wait "$old_pool" 2>/dev/null || true
+via_fake_pool old old
 is "$rc/$(json_field "$T/old.json" status)/$(json_field "$T/old.json" pool)" 0/OK/false \
 	"a pool of another protocol version: the run is built cold and succeeds" || diag "$(cat "$T/old.log")"
 like "$(cat "$T/old.log")" 'refused \(the pool speaks protocol 1, this gradebox 2\); building a sandbox' \
 	"and the client says why"
 # A pool that hangs up during the run: the program may have run, so it is not run again; the
 # exit is 2 and the --result file, opened before, says why instead of staying empty.
-fake_pool "$T/deadpool.sock" dies
-dead_pool=$!
-bg_track "$dead_pool"
-for _ in $(seq 50); do [ -S "$T/deadpool.sock" ] && break; sleep 0.05; done
-rc=0
-GRADEBOX_POOL_SOCKET=$T/deadpool.sock "$GB_RUN_BIN" run --result "$T/dead.json" -- /bin/true \
-	>/dev/null 2>"$T/dead.log" || rc=$?
-wait "$dead_pool" 2>/dev/null || true
+via_fake_pool dies dead
 is "$rc/$(json_field "$T/dead.json" status)" 2/XX \
 	"a pool that hangs up during the run: exit 2, and --result holds an XX result" || diag "$(cat "$T/dead.log")"
 like "$(json_field "$T/dead.json" message)" '^the warm pool failed during the run' "... saying why"
