@@ -17,7 +17,6 @@
 #include "pool_wire.h"
 #include "run_json.h"
 
-#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 #include "util.h"
@@ -205,13 +204,10 @@ serve_one(int conn, struct run_box *box)
 		 * boxes is background work, at nice 19 (see worker_main). On cgroup v2 the box's
 		 * group gets the weight of that niceness too (run.h, cpu_weight). The client is
 		 * root (checked above): nothing is raised that it could not raise itself. */
-		errno = 0;
-		int nice = getpriority(PRIO_PROCESS, (id_t)cred.pid); /* -1 is valid: errno tells */
-		if (errno != 0)
-			nice = 0;
+		int nice;
+		c.cpu_weight = run_cpu_weight_of(cred.pid, &nice);
 		(void)setpriority(PRIO_PROCESS, 0, nice);
 		(void)setpriority(PRIO_PROCESS, (id_t)run_box_init_pid(box), nice);
-		c.cpu_weight = nice ? cgroup_weight_for_nice(nice) : 0;
 		/* The client says where it waits (one vDSO call there instead of a /proc read
 		 * here); a CPU that is not online makes follow_cpu() a no-op. */
 		int cpu = h.cpu >= 0 && h.cpu < CPU_SETSIZE ? h.cpu : last_cpu(cred.pid);

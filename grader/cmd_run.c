@@ -98,7 +98,7 @@ cmd_run(int argc, char **argv)
 	/* `nice gradebox run` keeps its meaning on cgroup v2, where a sandbox's tasks compete
 	 * with the rest of the host through their group's weight (cold runs; a warm pool's boxes
 	 * keep the default). */
-	c->cpu_weight = run_cpu_weight_of_caller();
+	c->cpu_weight = run_cpu_weight_of(0, NULL);
 
 	char pdir[PATH_MAX], key[17] = "";
 	struct policy_error perr = {0};

@@ -194,7 +194,7 @@ base_config(struct job *j, struct run_config *rc)
 	rc->image = j->cfg->image;
 	/* The worker grades at nice 10 so that the server's event loop comes first; on cgroup v2
 	 * that holds only if the sandbox's group weighs what nice 10 weighs (11, not 100). */
-	rc->cpu_weight = run_cpu_weight_of_caller();
+	rc->cpu_weight = run_cpu_weight_of(0, NULL);
 }
 
 /* Step 1: the archive is parsed only inside a sandbox, by `gradebox unpack-helper`. */

@@ -62,7 +62,7 @@ cmd_worker(int argc, char **argv)
 	 * compiles: at worst at the next scheduler tick, since this kernel does not always preempt
 	 * a grader when the loop wakes (docs/performance.md, status latency; SCHED_IDLE measured
 	 * no better). On cgroup v2 the sandboxes' groups carry this niceness as their cpu.weight
-	 * (run_cpu_weight_of_caller()). All workers get the same niceness, so tests still compete
+	 * (run_cpu_weight_of()). All workers get the same niceness, so tests still compete
 	 * fairly with each other. (posix_spawn cannot set SCHED_BATCH: glibc takes only OTHER,
 	 * FIFO and RR.) */
 	struct sched_param sp = {0};

@@ -94,8 +94,8 @@ int cgroup_open(const char *root, const char *name, struct cgroup **ret, char *r
 
 /* Writes @lim into the group's knobs (cgroup_create() calls it). v1: memory.limit_in_bytes,
  * memory.memsw.limit_in_bytes (if present), memory.swappiness 0 (best effort), pids.max.
- * v2: memory.max, cpu.weight (if set), memory.swap.max 0 (if present), pids.max. Returns 0 or -errno with the knob
- * named in @reterr. */
+ * v2: memory.max, cpu.weight (if set), memory.swap.max 0 (if present), pids.max. Returns 0 or
+ * -errno with the knob named in @reterr. */
 int cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, char *reterr,
 		      size_t errsize);
 

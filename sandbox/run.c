@@ -850,13 +850,15 @@ fail(struct run_result *r, const char *what, int err)
 #define SETUP_TIMEOUT_MS 30000 /* building a box takes milliseconds; this is a hung kernel */
 
 unsigned
-run_cpu_weight_of_caller(void)
+run_cpu_weight_of(pid_t pid, int *ret_nice)
 {
 	errno = 0;
-	int nice = getpriority(PRIO_PROCESS, 0); /* -1 is a valid niceness: errno tells */
-	if (errno != 0 || nice == 0)
-		return 0;
-	return cgroup_weight_for_nice(nice);
+	int nice = getpriority(PRIO_PROCESS, (id_t)pid); /* -1 is a valid niceness: errno tells */
+	if (errno != 0)
+		nice = 0;
+	if (ret_nice)
+		*ret_nice = nice;
+	return nice ? cgroup_weight_for_nice(nice) : 0;
 }
 
 pid_t

@@ -68,7 +68,7 @@ struct run_config {
 	uint64_t open_files;   /* RLIMIT_NOFILE */
 	/* cgroup v2 cpu.weight of the sandbox's group; 0: the default (100). On v2 the niceness of
 	 * the caller, which its sandbox inherits, counts only inside the group: a caller that
-	 * yields (the graders, at nice 10) passes run_cpu_weight_of_caller(). Ignored on v1. */
+	 * yields (the graders, at nice 10) passes run_cpu_weight_of(0, NULL). Ignored on v1. */
 	unsigned cpu_weight;
 
 	/* Incident response: called once, on the first denied syscall, with every process of the
@@ -175,9 +175,10 @@ int run_box_prepare(const struct run_config *c, struct run_box **ret, struct run
  * arguments or a box already used. The box must still be destroyed. */
 int run_box_exec(struct run_box *b, const struct run_config *c, struct run_result *r);
 
-/* The cpu_weight that carries the calling process's niceness over to its sandbox's group on
- * cgroup v2 (cgroup_weight_for_nice()); 0 at nice 0, so that nothing is written. */
-unsigned run_cpu_weight_of_caller(void);
+/* The cpu_weight that carries process @pid's niceness (0: the caller's) over to a sandbox's
+ * group on cgroup v2 (cgroup_weight_for_nice()); 0 at nice 0, so that nothing is written. The
+ * niceness itself goes to *ret_nice unless NULL (0 when it cannot be read). */
+unsigned run_cpu_weight_of(pid_t pid, int *ret_nice);
 
 /* The box's init, as the host sees it (for its scheduling priority). */
 pid_t run_box_init_pid(const struct run_box *b);
