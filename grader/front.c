@@ -82,11 +82,12 @@ cached_filter(const char *policy_arg, struct policy_bpf *ret)
 }
 
 /* An internal failure after the --result file was opened (exit 2): the file gets an XX result
- * saying why, in the runner's shape, rather than nothing. Written by hand, as this binary has
+ * saying why, in the runner's shape (run_result_json()), rather than nothing; @pool says
+ * whether the pool had taken the run. Written by hand, as this binary has
  * no JSON library: @what and strerror()'s text are plain ASCII, and any byte that would need
  * escaping becomes '?'. Not inlined, like exec_sibling(): warm runs never get here. */
 static __attribute__((noinline)) void
-fail_result(const struct run_cli *cli, const char *what, int error)
+fail_result(const struct run_cli *cli, bool pool, const char *what, int error)
 {
 	char msg[256];
 
@@ -100,9 +101,9 @@ fail_result(const struct run_cli *cli, const char *what, int error)
 	dprintf(cli->result_fd,
 		"{\n  \"cpu_time_ms\": 0,\n  \"denied_syscall\": null,\n  \"exit_code\": null,\n"
 		"  \"host_uid_base\": 0,\n  \"memory_peak_kb\": 0,\n  \"message\": \"%s\",\n"
-		"  \"output_bytes\": 0,\n  \"output_truncated\": false,\n  \"pool\": true,\n"
+		"  \"output_bytes\": 0,\n  \"output_truncated\": false,\n  \"pool\": %s,\n"
 		"  \"signal\": null,\n  \"status\": \"XX\",\n  \"wall_time_ms\": 0\n}",
-		msg);
+		msg, pool ? "true" : "false");
 }
 
 static int
@@ -162,16 +163,16 @@ front_run(char **argv)
 		 * a named FIFO whose writer already left would be empty on a second open. */
 		r = run_cli_pass_streams(&cli);
 		if (r < 0) {
-			fail_result(&cli, "cannot hand the streams over to gradebox-run", r);
+			fail_result(&cli, false, "cannot hand the streams over to gradebox-run", r);
 			return log_error_errno(r, "run: cannot hand the streams over: %m"), 2;
 		}
 		errno = 0;
 		r = exec_sibling("gradebox-run", argv, true);
-		fail_result(&cli, "cannot run gradebox-run", -errno);
+		fail_result(&cli, false, "cannot run gradebox-run", -errno);
 		return r;
 	}
 	/* The program may have started: running it again could do things twice. */
-	fail_result(&cli, "the warm pool failed during the run", r);
+	fail_result(&cli, true, "the warm pool failed during the run", r);
 	return log_error_errno(r, "run: the warm pool failed during the run: %m"), 2;
 }
 

@@ -220,7 +220,7 @@ like "$(cat "$T/old.log")" 'refused \(the pool speaks protocol 1, this gradebox 
 # A pool that hangs up during the run: the program may have run, so it is not run again; the
 # exit is 2 and the --result file, opened before, says why instead of staying empty.
 via_fake_pool dies dead
-is "$rc/$(json_field "$T/dead.json" status)" 2/XX \
+is "$rc/$(json_field "$T/dead.json" status)/$(json_field "$T/dead.json" pool)" 2/XX/true \
 	"a pool that hangs up during the run: exit 2, and --result holds an XX result" || diag "$(cat "$T/dead.log")"
 like "$(json_field "$T/dead.json" message)" '^the warm pool failed during the run' "... saying why"
 rc=0
